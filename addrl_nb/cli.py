@@ -93,7 +93,7 @@ def cmd_reproduce(args):
     from addrl_nb.experiments import reproduce
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else None
     done = reproduce(args.dataset, args.profile, seeds, args.device, args.data_dir, args.out_dir, args.runs_dir,
-                     models=args.models.split(",") if args.models != "all" else "all")
+                     models=None if args.models is None else "all" if args.models == "all" else args.models.split(","))
     print(f"executed {len(done)} notebooks; tables and figures in {Path(done[0]).parents[1]}")
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", parents=[common], help="the main job on the planted dataset")
     r = sub.add_parser("reproduce", parents=[common], help="regenerate every table and figure for a dataset (papermill)")
     r.add_argument("--dataset", required=True); r.add_argument("--profile", default="quick", choices=list(PROFILES))
-    r.add_argument("--seeds", help="comma-separated seeds (default: 3 for quick, 5 for paper)"); r.add_argument("--device", default="cpu")
-    r.add_argument("--models", default="all", help="comma-separated models for Table 2 (default: every registered model)")
+    r.add_argument("--seeds", help="comma-separated seeds (default: the profile's, 3 for quick, 5 for paper)"); r.add_argument("--device", default="cpu")
+    r.add_argument("--models", help="'all' or comma-separated models for Table 2 (default: the profile's; every registered model for paper)")
     r.add_argument("--out-dir", help="tables and figures (default: $ADDRL_FIGURES_DIR or figures/)")
     return p
 

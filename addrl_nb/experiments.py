@@ -14,7 +14,7 @@ from .metrics import paired_ttest
 from .training import fit, make_train_config, model_settings
 
 # %% auto #0
-__all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_SEEDS', 'figures_dir', 'save_figure',
+__all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN', 'figures_dir', 'save_figure',
            'save_table', 'experiment_dataset', 'run_models', 'per_user', 'aggregate', 'significance', 'format_table2',
            'reproduce']
 
@@ -115,21 +115,29 @@ def format_table2(agg: pd.DataFrame, sig: dict, dataset: str, protocol: str) -> 
                      "protocol": protocol})
     return pd.DataFrame(rows).set_index("model")
 
-# %% ../nbs/30_experiments.ipynb #88932ee8
+# %% ../nbs/30_experiments.ipynb #1fbfc298
 EXPERIMENT_NOTEBOOKS = ["31_table1.ipynb", "32_table2.ipynb", "33_table3.ipynb", "34_disentanglement.ipynb", "35_interpretability.ipynb"]
-PROFILE_SEEDS = {"tiny": [0, 1, 2], "quick": [0, 1, 2], "paper": [0, 1, 2, 3, 4]}
+PROFILE_PLAN = {
+    "tiny": dict(seeds=[0, 1, 2], models="all", ablation_seeds=1),
+    "quick": dict(seeds=[0, 1, 2], models=["popularity", "bprmf", "addrl_id", "addrl"], ablation_seeds=1),
+    "paper": dict(seeds=[0, 1, 2, 3, 4], models="all", ablation_seeds=5),
+}
 
 def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "cpu", data_dir=None, out=None, runs=None,
-              models="all", notebooks=None, log=print) -> list[Path]:
-    "Run every experiment notebook for `dataset` under papermill; return the executed notebooks' paths."
+              models=None, notebooks=None, log=print) -> list[Path]:
+    "Run every experiment notebook for `dataset` under papermill (seeds and models default to the profile's plan)."
     import papermill as pm
+    if profile not in PROFILE_PLAN: raise ValueError(f"unknown profile {profile!r}; known: {list(PROFILE_PLAN)}")
+    plan = PROFILE_PLAN[profile]
     nbs = Path(__file__).resolve().parents[1] / "nbs"
     folder = figures_dir(out) / dataset / "notebooks"; folder.mkdir(parents=True, exist_ok=True)
-    params = dict(dataset=dataset, profile=profile, seeds=list(seeds or PROFILE_SEEDS[profile]), device=device,
-                  data_dir=str(data_dir) if data_dir else None, out_dir=str(figures_dir(out)), runs_dir=str(runs_dir(runs)), models=models)
-    done = []
+    params = dict(dataset=dataset, profile=profile, seeds=list(seeds or plan["seeds"]), device=device,
+                  data_dir=str(data_dir) if data_dir else None, out_dir=str(figures_dir(out)), runs_dir=str(runs_dir(runs)),
+                  models=models or plan["models"], ablation_seeds=plan["ablation_seeds"])
+    done, t_all = [], time.time()
     for name in notebooks or EXPERIMENT_NOTEBOOKS:
         t0 = time.time(); log(f"[reproduce] {name} on {dataset} ({profile}) ...")
         pm.execute_notebook(str(nbs / name), str(folder / name), parameters=params, cwd=str(nbs), progress_bar=False, kernel_name="python3")
         log(f"[reproduce] {name} done in {time.time() - t0:.0f} s"); done.append(folder / name)
+    write_json(folder / "reproduce.json", dict(params=params, notebooks=[p.name for p in done], seconds=time.time() - t_all))
     return done
