@@ -38,7 +38,12 @@ PAPER_NAMES = dict(popularity="Popularity", bprmf="BPR-MF", neumf="NeuMF", ngcf=
 # %% ../nbs/30_experiments.ipynb #786f2f6f
 def figures_dir(path=None) -> Path:
     "Where tables and figures are written: `path`, else `$ADDRL_FIGURES_DIR`, else the repository's figures/."
-    return Path(path or os.environ.get("ADDRL_FIGURES_DIR") or Path(__file__).resolve().parents[1] / "figures")
+    return Path(path or os.environ.get("ADDRL_FIGURES_DIR") or _repo_root() / "figures")
+
+def _repo_root() -> Path:
+    "The checkout the package is installed from (editable install), which holds nbs/ and figures/."
+    import addrl_nb
+    return Path(addrl_nb.__file__).resolve().parents[1]
 
 def save_figure(fig, dataset: str, name: str, out=None) -> list[Path]:
     "Save `fig` as PNG and PDF under `<figures>/<dataset>/name`."
@@ -129,15 +134,18 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
     import papermill as pm
     if profile not in PROFILE_PLAN: raise ValueError(f"unknown profile {profile!r}; known: {list(PROFILE_PLAN)}")
     plan = PROFILE_PLAN[profile]
-    nbs = Path(__file__).resolve().parents[1] / "nbs"
+    nbs = _repo_root() / "nbs"
     folder = figures_dir(out) / dataset / "notebooks"; folder.mkdir(parents=True, exist_ok=True)
     params = dict(dataset=dataset, profile=profile, seeds=list(seeds or plan["seeds"]), device=device,
                   data_dir=str(data_dir) if data_dir else None, out_dir=str(figures_dir(out)), runs_dir=str(runs_dir(runs)),
                   models=models or plan["models"], ablation_seeds=plan["ablation_seeds"])
-    done, t_all = [], time.time()
+    done, seconds, t_all = [], {}, time.time()
     for name in notebooks or EXPERIMENT_NOTEBOOKS:
         t0 = time.time(); log(f"[reproduce] {name} on {dataset} ({profile}) ...")
         pm.execute_notebook(str(nbs / name), str(folder / name), parameters=params, cwd=str(nbs), progress_bar=False, kernel_name="python3")
-        log(f"[reproduce] {name} done in {time.time() - t0:.0f} s"); done.append(folder / name)
-    write_json(folder / "reproduce.json", dict(params=params, notebooks=[p.name for p in done], seconds=time.time() - t_all))
+        seconds[name] = time.time() - t0; log(f"[reproduce] {name} done in {seconds[name]:.0f} s"); done.append(folder / name)
+    record = folder / "reproduce.json"   # one entry per call: a later call that reuses runs does not hide the first one's cost
+    calls = json.loads(record.read_text())["calls"] if record.exists() else []
+    calls.append(dict(params=params, seconds=time.time() - t_all, notebook_seconds=seconds, finished=time.strftime("%Y-%m-%d %H:%M:%S")))
+    write_json(record, dict(calls=calls))
     return done
