@@ -142,7 +142,9 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
     done, seconds, t_all = [], {}, time.time()
     for name in notebooks or EXPERIMENT_NOTEBOOKS:
         t0 = time.time(); log(f"[reproduce] {name} on {dataset} ({profile}) ...")
-        pm.execute_notebook(str(nbs / name), str(folder / name), parameters=params, cwd=str(nbs), progress_bar=False, kernel_name="python3")
+        declared = pm.inspect_notebook(str(nbs / name))   # pass each notebook only the parameters it declares
+        pm.execute_notebook(str(nbs / name), str(folder / name), parameters={k: v for k, v in params.items() if k in declared},
+                            cwd=str(nbs), progress_bar=False, kernel_name="python3")
         seconds[name] = time.time() - t0; log(f"[reproduce] {name} done in {seconds[name]:.0f} s"); done.append(folder / name)
     record = folder / "reproduce.json"   # one entry per call: a later call that reuses runs does not hide the first one's cost
     calls = json.loads(record.read_text())["calls"] if record.exists() else []
