@@ -13,3 +13,15 @@ def test_readme_matches_index():
 def test_ci_runs_the_readme_test_command():
     readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme and "make test" in ci.splitlines()[-1]
+
+
+def test_readme_results_match_the_committed_table():
+    "The toys Table 2 quoted in the README is the one in figures/toys/table2.csv, row for row."
+    import csv
+    table = ROOT / "figures" / "toys" / "table2.csv"
+    assert table.exists(), f"{table} is missing: run `make reproduce` and commit figures/toys"
+    readme = (ROOT / "README.md").read_text()
+    for row in csv.DictReader(table.open()):
+        authors = row["NDCG@20 (authors')"]
+        line = f"| {row['model']} | {row['Recall@20']} | {row['NDCG@20']} | {authors} |"
+        assert line in readme, f"README's toys Table 2 differs from {table} for {row['model']}: expected a row starting {line!r}"
