@@ -20,12 +20,12 @@ __all__ = ['with_features', 'metrics_table', 'cmd_data', 'cmd_features', 'cmd_tr
 def with_features(ds,                        # a prepared Dataset
                   modalities=("text",),      # modalities to attach (computed and cached if needed)
                   model: str | None = None,  # encoder name (default: the feature stage's default)
-                  recipe: str = "auto", device: str = "cpu", cache=None, image_dir=None):
+                  recipe: str = "auto", device: str = "cpu", cache=None, image_dir=None, progress: bool = True):
     "Attach text/image features to `ds` (in place), computing them with the feature stage if the dataset has none."
     from addrl_nb.features import build_dataset_features
     for m in modalities:
         if m in ds.features: continue
-        fs = build_dataset_features(ds, m, model=model, recipe=recipe, cache_dir=cache, device=device, image_dir=image_dir)
+        fs = build_dataset_features(ds, m, model=model, recipe=recipe, cache_dir=cache, device=device, image_dir=image_dir, progress=progress)
         ds.features[m] = (fs.values, fs.mask)
         ds.meta.setdefault("features", {})[m] = fs.manifest
     return ds
@@ -55,7 +55,7 @@ def cmd_features(args):
     from addrl_nb.features import build_dataset_features
     ds = _dataset(args)
     fs = build_dataset_features(ds, args.modality, model=args.model, recipe=args.recipe, cache_dir=args.cache_dir, device=args.device,
-                                image_dir=args.image_dir, batch_size=args.batch_size)
+                                image_dir=args.image_dir, batch_size=args.batch_size, progress=not args.quiet)
     print(json.dumps(fs.manifest, indent=2, default=str))
 
 def _parse_sets(pairs):
@@ -69,7 +69,7 @@ def _parse_sets(pairs):
 def cmd_train(args):
     ds = _dataset(args)
     mods = [m for m in (args.features or "").split(",") if m]
-    if mods: with_features(ds, mods, args.feature_model, device=args.device, cache=args.cache_dir)
+    if mods: with_features(ds, mods, args.feature_model, device=args.device, cache=args.cache_dir, progress=not args.quiet)
     params, train = model_settings(args.model, ds.name, args.profile, **_parse_sets(args.set))
     cfg = make_train_config(args.profile, seed=args.seed, device=args.device, **({"select_on": "test"} if args.legacy else {}), **train)
     r = fit(ds, args.model, params, cfg, profile=args.profile, root=args.runs_dir, progress=not args.quiet)

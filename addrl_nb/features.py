@@ -498,8 +498,9 @@ def build_dataset_features(ds,                      # has .name (str), .items (D
                            device: str = "cpu",     # torch device
                            image_dir=None,          # folder of <asin>.jpg files (image modality)
                            batch_size: int = 64,    # items per forward pass
+                           progress: bool = True,   # show progress bars
                           ) -> FeatureSet:          # rows follow ds.items
     "Features of one modality for a dataset, cached, rows in the dataset's internal item order."
     if model == "precomputed": return precomputed_features(ds, modality)
     return item_features(ds.items, modality, dataset=ds.name, model=model, recipe=recipe, reviews=getattr(ds, "reviews", None),
-                         image_dir=image_dir, cache_dir=cache_dir, device=device, batch_size=batch_size)
+                         image_dir=image_dir, cache_dir=cache_dir, device=device, batch_size=batch_size, progress=progress)
