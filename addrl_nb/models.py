@@ -52,6 +52,8 @@ class Recommender(nn.Module):
     def score_users(self, users): raise NotImplementedError
     def on_eval_start(self):
         "Hook called before a full evaluation (e.g. to precompute item representations)."
+    def after_step(self):
+        "Hook called by the trainer after every optimiser step (e.g. to project embeddings back onto a constraint set)."
     @property
     def device(self): return next(self.parameters()).device if any(True for _ in self.parameters()) else torch.device("cpu")
 

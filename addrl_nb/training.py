@@ -119,7 +119,7 @@ def fit(ds,                           # a prepared Dataset
                 users, pos = batch[:, 0], batch[:, 1]
                 neg = sampler(users, cfg.num_neg, gen)
                 losses = net.loss(users.to(cfg.device), pos.to(cfg.device), neg.to(cfg.device))
-                opt.zero_grad(); losses["total"].backward(); opt.step()
+                opt.zero_grad(); losses["total"].backward(); opt.step(); net.after_step()
                 for k, v in losses.items(): totals[k] = totals.get(k, 0.0) + float(v.detach())
             state["epoch"] = epoch + 1; state["train_seconds"] += time.time() - t0
             if not np.isfinite(totals["total"]): raise AddrlError(f"{model}: the loss became {totals['total']} at pass {epoch + 1}; lower the learning rate ({cfg.lr})")
