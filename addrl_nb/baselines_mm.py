@@ -168,11 +168,12 @@ class MAML(ItemCache, Recommender):
                  cov: float = 5.0,                 # weight of the covariance regulariser
                  max_norm: float = 1.0,            # radius of the ball holding users, items and features
                  init_from_features: bool = True,  # start item embeddings at their feature projections
+                 train_networks: bool = False,     # also train the attention and feature networks (False: the authors' code)
                  **params):
         att_hidden = att_hidden or 5 * dim
         super().__init__(ds, dim=dim, hidden=hidden, att_hidden=att_hidden, modalities=tuple(modalities), margin=margin,
                          rank_weight=rank_weight, feature_reg=feature_reg, cov=cov, max_norm=max_norm,
-                         init_from_features=init_from_features, **params)
+                         init_from_features=init_from_features, train_networks=train_networks, **params)
         self.content = content_modalities(ds, modalities)
         self.dim, self.margin, self.rank_weight, self.w_feature, self.w_cov, self.max_norm = dim, margin, rank_weight, feature_reg, cov, max_norm
         self.user, self.item = nn.Embedding(ds.n_users, dim), nn.Embedding(ds.n_items, dim)
@@ -186,6 +187,9 @@ class MAML(ItemCache, Recommender):
                 f, has = self.features(torch.arange(ds.n_items))
                 self.item.weight[has] = f[has]
         self.after_step()
+        if not train_networks:                                                      # fixed at their random initialisation
+            for net in (self.enc, self.feature_net, self.attention):
+                if net is not None: net.requires_grad_(False)
 
     def after_step(self):
         "Project the user and item embeddings back into the ball of radius `max_norm` (the authors' post-step clipping)."
