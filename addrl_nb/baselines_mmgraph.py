@@ -298,6 +298,7 @@ class BM3(GraphRecommender):
                  score: str = "dot",                       # 'dot' (public code) or 'cosine'
                  modalities=("text", "image"), **params):
         if score not in ("dot", "cosine"): raise ValueError(f"score must be 'dot' or 'cosine', not {score!r}")
+        params.pop("content_dim", None)                   # always `dim` here; a run's recorded params carry it
         super().__init__(ds, modalities, dim, dim=dim, n_layers=n_layers, dropout=dropout, reg=reg, cl_weight=cl_weight, score=score, **params)
         self.n_layers, self.dropout, self.reg, self.cl_weight, self.score = n_layers, dropout, reg, cl_weight, score
         self.user, self.item = nn.Embedding(ds.n_users, dim), nn.Embedding(ds.n_items, dim)

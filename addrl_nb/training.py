@@ -94,13 +94,14 @@ def fit(ds,                           # a prepared Dataset
         progress: bool = True,
        ) -> dict:
     "Train `model` on `ds`, select on validation, evaluate, and write the run directory; return the metrics."
-    params, cfg = params or {}, cfg or TrainConfig()
+    cfg = cfg or TrainConfig()
+    seed_everything(cfg.seed)
+    net = get_model(model)(ds, **(params or {})).to(cfg.device)
+    params = json.loads(json.dumps(net.params, default=str))                     # every setting the model ran with, defaults included
     out = run_path(ds, model, params, cfg, profile, root); out.mkdir(parents=True, exist_ok=True)
     if reuse and (out / "metrics.json").exists(): return read_json(out / "metrics.json")
     write_json(out / "config.json", dict(dataset=ds.name, model=model, params=params, train=asdict(cfg), profile=profile,
                                          protocol=cfg.protocol, data=ds.meta, environment=environment_info()))
-    seed_everything(cfg.seed)
-    net = get_model(model)(ds, **params).to(cfg.device)
     state = dict(epoch=0, history=[], best=-1.0, best_epoch=0, bad=0, best_state=copy.deepcopy(net.state_dict()), train_seconds=0.0)
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr) if net.trainable else None
