@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #338f0da9
 from __future__ import annotations
-import hashlib, json, os, random, platform, tempfile
+import hashlib, json, os, random, platform, re, tempfile
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Any
@@ -12,19 +12,26 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['INTERACTION_COLUMNS', 'ITEM_COLUMNS', 'AddrlError', 'DataError', 'require_file', 'require_columns', 'data_dir',
-           'cache_dir', 'runs_dir', 'file_sha256', 'stable_hash', 'package_version', 'environment_info', 'atomic_write',
-           'write_json', 'read_json', 'RawData', 'seed_everything']
+__all__ = ['NAME_PATTERN', 'INTERACTION_COLUMNS', 'ITEM_COLUMNS', 'AddrlError', 'DataError', 'SettingError', 'require_file',
+           'require_columns', 'data_dir', 'cache_dir', 'runs_dir', 'check_name', 'file_sha256', 'arrays_sha256',
+           'stable_hash', 'package_version', 'environment_info', 'atomic_write', 'write_json', 'read_json', 'RawData',
+           'seed_everything']
 
 # %% ../nbs/00_core.ipynb #a69c28ba
 class AddrlError(Exception):
-    "Base class of the errors this package raises on purpose."
+    "Base class of the errors this package raises on purpose: the CLI prints them as one line and exits with status 2."
 
 class DataError(AddrlError, ValueError):
-    "Bad or missing input data; the message names the file and the fix."
+    "Bad or missing input data; the one-line message names the file, the problem and the fix."
     def __init__(self, path, problem: str, fix: str):
         self.path, self.problem, self.fix = path, problem, fix
-        super().__init__(f"{path}: {problem}\n  fix: {fix}")
+        super().__init__(f"{path}: {problem}; fix: {fix}")
+
+class SettingError(AddrlError, ValueError):
+    "A bad argument or setting; the one-line message names it, the problem and the fix."
+    def __init__(self, name: str, problem: str, fix: str):
+        self.name, self.problem, self.fix = name, problem, fix
+        super().__init__(f"{name}: {problem}; fix: {fix}")
 
 # %% ../nbs/00_core.ipynb #c940545e
 def require_file(path: str | Path, # the file that must exist
@@ -59,12 +66,31 @@ def runs_dir(path: str | Path | None = None) -> Path:
     "The directory that holds one folder per training run: `path`, else `$ADDRL_RUNS_DIR`, else `runs/`."
     return Path(path or os.environ.get("ADDRL_RUNS_DIR") or "runs")
 
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
+
+def check_name(value: str,               # a dataset (or other) name that becomes part of file paths
+               what: str = "--dataset",  # the argument it came from, for the message
+              ) -> str:
+    "Return `value` if it is a safe path component (`[A-Za-z0-9_.-]+`, not starting with a dot), else raise `SettingError`."
+    if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value) or value.startswith("."):
+        raise SettingError(what, f"{value!r} is not a valid name (it becomes part of the runs, cache and figures paths)",
+                           "use letters, digits, '_', '.' and '-' only ([A-Za-z0-9_.-]+), not starting with a dot")
+    return value
+
 # %% ../nbs/00_core.ipynb #9eecf8e8
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     "SHA-256 hex digest of a file, read in chunks."
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(chunk): h.update(block)
+    return h.hexdigest()
+
+def arrays_sha256(arrays: dict) -> str:
+    "SHA-256 of named numpy arrays (names, dtypes, shapes and bytes), independent of how they are stored."
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode()); h.update(a.tobytes())
     return h.hexdigest()
 
 def stable_hash(obj: Any, n: int = 16) -> str:
@@ -84,12 +110,16 @@ def environment_info() -> dict:
                 cuda=torch.cuda.is_available())
 
 # %% ../nbs/00_core.ipynb #4b80bd2a
+def _umask() -> int:
+    "The process's file-creation mask (read without changing it)."
+    mask = os.umask(0); os.umask(mask); return mask
+
 def atomic_write(path: str | Path, writer) -> Path:
-    "Call `writer(tmp_path)` then rename the result onto `path`, so readers never see a partial file."
+    "Call `writer(tmp_path)` then rename the result onto `path`, so readers never see a partial file; the mode follows the umask."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
     try:
-        writer(Path(tmp)); os.replace(tmp, path)
+        writer(Path(tmp)); os.chmod(tmp, 0o666 & ~_umask()); os.replace(tmp, path)   # mkstemp creates 0600
     finally:
         if os.path.exists(tmp): os.remove(tmp)
     return path
@@ -106,8 +136,11 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o)}")
 
 def read_json(path: str | Path) -> Any:
-    "Read a JSON file."
-    return json.loads(Path(path).read_text())
+    "Read a JSON file; a damaged one raises `DataError` naming it."
+    try: return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(path, f"not valid JSON ({type(e).__name__}: {e})",
+                        "the file is damaged (an interrupted copy or edit): delete it, and the command that wrote it makes it again")
 
 # %% ../nbs/00_core.ipynb #bc20faf1
 INTERACTION_COLUMNS = ["user_id", "item_id", "split", "position"]

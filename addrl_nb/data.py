@@ -4,39 +4,62 @@
 
 # %% ../nbs/02_data.ipynb #7059873a
 from __future__ import annotations
-import logging, time, warnings
+import json, logging, re, time, warnings
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import (DataError, RawData, require_file, require_columns, data_dir, cache_dir, file_sha256,
-                           stable_hash, atomic_write, write_json, read_json, package_version, INTERACTION_COLUMNS, ITEM_COLUMNS)
+from .core import (DataError, RawData, require_file, require_columns, data_dir, cache_dir, file_sha256, arrays_sha256,
+                           check_name, stable_hash, atomic_write, write_json, read_json, package_version, INTERACTION_COLUMNS, ITEM_COLUMNS)
 
 log = logging.getLogger("addrl_nb")
 
 # %% auto #0
-__all__ = ['log', 'ATTRIBUTES', 'read_shared', 'normalise_items', 'available_datasets', 'load_raw', 'k_core', 'carve_validation',
-           'random_split', 'chronological_split', 'assign_split', 'quantile_levels', 'vocabulary_labels',
-           'category_at_depth', 'attribute_labels', 'DataConfig', 'Dataset', 'prepare', 'merge_item_labels',
-           'align_features', 'dataset_key', 'load_dataset', 'summary', 'format_summary']
+__all__ = ['log', 'ATTRIBUTES', 'read_table', 'read_shared', 'normalise_items', 'available_datasets', 'load_raw', 'k_core',
+           'carve_validation', 'random_split', 'chronological_split', 'assign_split', 'quantile_levels',
+           'vocabulary_labels', 'category_at_depth', 'attribute_labels', 'DataConfig', 'Dataset', 'prepare',
+           'drop_duplicate_pairs', 'merge_item_labels', 'align_features', 'dataset_key', 'load_dataset', 'summary',
+           'format_summary']
 
 # %% ../nbs/02_data.ipynb #433853a3
+def read_table(path: Path, # a CSV file of this project's layout
+              ) -> pd.DataFrame:
+    "Read a CSV as strings; an empty, non-UTF-8 or ragged file raises `DataError` naming the file and the line."
+    try: return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataError(path, "the file is empty (not even a header line)", "write a header line and one row per record (see data/README.md)") from None
+    except UnicodeDecodeError:
+        data = path.read_bytes()
+        try: data.decode("utf-8"); start = 0
+        except UnicodeDecodeError as e: start = e.start        # pandas decodes in chunks: find the offset in the file
+        line = data[:start].count(b"\n") + 1
+        raise DataError(path, f"line {line} is not UTF-8 text (byte {data[start:start + 1]!r})",
+                        "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+    except pd.errors.ParserError as e:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
+        problem = (f"line {found[2]} has {found[3]} fields where the header has {found[1]} (a stray comma? quote values that hold commas)"
+                   if found else f"not a valid CSV file ({str(e).strip()})")
+        raise DataError(path, problem, "fix that line: one value per header column, values with commas in double quotes") from None
+
 def read_shared(folder: Path, # dataset folder holding interactions.csv and items.csv
                 name: str,    # dataset name
                ) -> RawData:
-    "Read a dataset in this project's layout, checking columns and item ids."
+    "Read a dataset in this project's layout, checking columns, split values, positions and item ids."
     folder = Path(folder)
     ipath = require_file(folder / "interactions.csv", f"put interactions.csv (columns {INTERACTION_COLUMNS}) in {folder}")
-    inter = pd.read_csv(ipath, dtype=str, keep_default_na=False)
+    inter = read_table(ipath)
     require_columns(inter, ["user_id", "item_id"], ipath)
     for c in ("split", "position"):
         if c not in inter: inter[c] = ""
-    inter["position"] = pd.to_numeric(inter["position"].replace("", None), errors="coerce").astype("Int64")
+    if len(inter) == 0: raise DataError(ipath, "no interactions (only a header line)", "the file must hold one row per user-item interaction")
+    _check_values(inter, "split", lambda s: s.isin(["", "train", "valid", "test"]), "train, valid, test or empty", ipath)
+    position = pd.to_numeric(inter["position"].replace("", None), errors="coerce")
+    _check_values(inter, "position", lambda s: (s == "") | position.notna(), "a 0-based integer or empty", ipath)
+    inter["position"] = position.astype("Int64")
     inter = inter[INTERACTION_COLUMNS]
-    if len(inter) == 0: raise DataError(ipath, "no interactions", "the file must hold one row per user-item interaction")
     tpath = folder / "items.csv"
     if tpath.exists():
-        items = pd.read_csv(tpath, dtype=str, keep_default_na=False)
+        items = read_table(tpath)
         require_columns(items, ["item_id"], tpath)
         dup = items["item_id"][items["item_id"].duplicated()]
         if len(dup):
@@ -45,6 +68,14 @@ def read_shared(folder: Path, # dataset folder holding interactions.csv and item
     else:
         log.warning(f"{tpath} not found: items will have no side information"); items = pd.DataFrame({"item_id": []})
     return RawData(name, inter, normalise_items(items, inter), files={"interactions": str(ipath), **({"items": str(tpath)} if tpath.exists() else {})})
+
+def _check_values(df, column, ok, expected, path):
+    "Raise `DataError` naming the first lines (1-based, header = line 1) whose `column` fails `ok`."
+    bad = np.flatnonzero(~ok(df[column]).to_numpy())
+    if len(bad):
+        lines = ", ".join(str(i + 2) for i in bad[:3])
+        raise DataError(path, f"{len(bad)} row(s) with a bad {column} value, e.g. {df[column].iloc[bad[0]]!r} on line {lines.split(',')[0]} "
+                        f"(lines {lines}); expected {expected}", "correct those lines (a stray or missing comma shifts the columns)")
 
 def normalise_items(items: pd.DataFrame, # item table with at least item_id
                     inter: pd.DataFrame, # interactions, to add rows for items with no side information
@@ -255,7 +286,7 @@ def prepare(raw: RawData, config: DataConfig | None = None) -> Dataset:
     "Filter, split and label `raw` according to `config`."
     config = config or DataConfig()
     path = raw.files.get("interactions", raw.name)
-    inter = raw.interactions.drop_duplicates(["user_id", "item_id"])
+    inter = drop_duplicate_pairs(raw.interactions, path)
     if config.k_core: inter = k_core(inter, config.k_core)
     if len(inter) == 0: raise DataError(path, "no interactions left after filtering", "lower k_core or check the file")
     inter, how = assign_split(inter, config.split, config.seed, config.test_ratio, config.valid_ratio, path)
@@ -273,6 +304,17 @@ def prepare(raw: RawData, config: DataConfig | None = None) -> Dataset:
                 config=asdict(config), split=how, dropped_attributes=dropped, package_version=package_version())
     return Dataset(raw.name, user_ids, item_ids, splits["train"], splits["valid"], splits["test"], labels, names, items, meta, features,
                    reviews=raw.reviews)
+
+def drop_duplicate_pairs(inter: pd.DataFrame, path="interactions") -> pd.DataFrame:
+    "Keep the first row of each user-item pair; warn with the counts of repeated and of conflicting (other split) rows."
+    dup = inter.duplicated(["user_id", "item_id"])
+    if dup.any():
+        first = inter[~dup].set_index(["user_id", "item_id"])["split"]
+        later = inter[dup]
+        conflicting = int((later["split"].to_numpy() != first.reindex(pd.MultiIndex.from_frame(later[["user_id", "item_id"]])).to_numpy()).sum())
+        warnings.warn(f"{path}: {int(dup.sum())} repeated user-item row(s), {conflicting} of them in another split than the first "
+                      "(e.g. the same pair in train and test); kept the first row of each pair")
+    return inter[~dup]
 
 def merge_item_labels(raw, item_ids, labels, names):
     "Use precomputed labels (the authors' item_attribute_label.csv) where the source gives them: they replace ours."
@@ -298,6 +340,7 @@ def align_features(ids, matrix, item_ids, path) -> tuple[np.ndarray, np.ndarray]
 
 # %% ../nbs/02_data.ipynb #536c6154
 def _save(ds: Dataset, folder: Path):
+    "Write the arrays, the item table and a manifest that holds the attribute order and the arrays' checksum."
     folder.mkdir(parents=True, exist_ok=True)
     arrays = dict(user_ids=ds.user_ids.astype(str), item_ids=ds.item_ids.astype(str), train=ds.train, valid=ds.valid, test=ds.test,
                   **{f"attr__{a}": v for a, v in ds.attributes.items()},
@@ -306,19 +349,29 @@ def _save(ds: Dataset, folder: Path):
     atomic_write(folder / "arrays.npz", lambda p: np.savez(open(p, "wb"), **arrays))
     atomic_write(folder / "items.parquet", lambda p: ds.items.to_parquet(p, index=False))
     if ds.reviews is not None: atomic_write(folder / "reviews.parquet", lambda p: ds.reviews.to_parquet(p, index=False))
-    write_json(folder / "dataset.json", dict(name=ds.name, attribute_values=ds.attribute_values, meta=ds.meta))
+    order = dict(attributes=list(ds.attributes), features=list(ds.features), truth=list(ds.truth))   # JSON keys are written sorted
+    write_json(folder / "dataset.json", dict(name=ds.name, attribute_values=ds.attribute_values, meta=ds.meta, order=order,
+                                             arrays_sha256=arrays_sha256(arrays)))
 
 def _load(folder: Path) -> Dataset:
-    info = read_json(folder / "dataset.json")
-    with np.load(folder / "arrays.npz", allow_pickle=False) as z: a = {k: z[k] for k in z.files}
-    pick = lambda prefix: {k[len(prefix):]: v for k, v in a.items() if k.startswith(prefix)}
-    masks = pick("mask__")
-    rev = folder / "reviews.parquet"
+    "Read a cached dataset, in the saved order; raise `DataError` if a file is damaged or the arrays differ from their checksum."
+    try:
+        info = read_json(folder / "dataset.json")
+        with np.load(folder / "arrays.npz", allow_pickle=False) as z: a = {k: z[k] for k in z.files}
+        items = pd.read_parquet(folder / "items.parquet")
+        rev = folder / "reviews.parquet"
+        reviews = pd.read_parquet(rev) if rev.exists() else None
+    except Exception as e:   # truncated zip or parquet, missing file, bad JSON: all mean the same thing here
+        raise DataError(folder, f"damaged cache ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})", "delete the folder") from None
+    if "order" not in info or arrays_sha256(a) != info.get("arrays_sha256"):
+        raise DataError(folder / "arrays.npz", "the cached arrays do not match the checksum written with them", "delete the folder")
+    pick = lambda prefix, names: {k: a[prefix + k] for k in names}
+    order = info["order"]
+    masks = pick("mask__", order["features"])
     return Dataset(info["name"], a["user_ids"], a["item_ids"], a["train"], a["valid"], a["test"],
-                   {k: pick("attr__")[k] for k in info["attribute_values"]}, info["attribute_values"],
-                   pd.read_parquet(folder / "items.parquet"), info["meta"],
-                   {m: (v, masks[m]) for m, v in pick("feat__").items()}, pick("truth__"),
-                   pd.read_parquet(rev) if rev.exists() else None)
+                   pick("attr__", order["attributes"]), {k: info["attribute_values"][k] for k in order["attributes"]},
+                   items, info["meta"], {m: (v, masks[m]) for m, v in pick("feat__", order["features"]).items()},
+                   pick("truth__", order["truth"]), reviews)
 
 def dataset_key(name: str, root=None, config: DataConfig | None = None, **planted_kwargs) -> str:
     "Cache key of a prepared dataset: input checksums, config and package version."
@@ -335,13 +388,17 @@ def load_dataset(name: str,                       # dataset folder name, or 'pla
                  cache: str | Path | None | bool = None,  # cache directory; False disables caching
                  **planted_kwargs,
                 ) -> Dataset:
-    "Prepare dataset `name`, or load it from the cache when its inputs and config are unchanged."
+    "Prepare dataset `name`, or load it from the cache when its inputs and config are unchanged (a damaged cache is rebuilt)."
+    check_name(name)
     config = config or DataConfig()
     key = dataset_key(name, root, config, **planted_kwargs)
     folder = None if cache is False else cache_dir(cache) / "datasets" / f"{name}-{key}"
-    if folder is not None and (folder / "dataset.json").exists(): return _load(folder)
+    if folder is not None and (folder / "dataset.json").exists():
+        try: return _load(folder)
+        except DataError as e: warnings.warn(f"{e.path}: {e.problem}; preparing the dataset again")
     ds = prepare(load_raw(name, root, **planted_kwargs), config)
     ds.meta.update(key=key, planted=planted_kwargs if name == "planted" else None)
+    ds.meta = json.loads(json.dumps(ds.meta, default=str))   # the form the cache gives back (tuples as lists)
     if name == "planted":
         from addrl_nb.planted import make_planted
         ds.truth = make_planted(**planted_kwargs).truth_for(ds)
