@@ -4,25 +4,57 @@
 
 # %% ../nbs/07_training.ipynb #648d0209
 from __future__ import annotations
-import copy, json, time
+import copy, inspect, json, math, re, time
 from dataclasses import dataclass, field, asdict, replace, fields
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
-from .core import (AddrlError, atomic_write, write_json, read_json, seed_everything, stable_hash, environment_info,
-                           package_version, runs_dir)
+from .core import (AddrlError, DataError, SettingError, atomic_write, write_json, read_json, seed_everything, stable_hash,
+                           environment_info, package_version, runs_dir, check_name)
 from .metrics import evaluate, EvalResult
 from .models import MODELS, NegativeSampler, get_model
 
 # %% auto #0
-__all__ = ['PROFILES', 'TrainConfig', 'make_train_config', 'model_settings', 'run_path', 'Interrupted', 'fit', 'load_model']
+__all__ = ['PROFILES', 'RESTART_FIX', 'check_setting', 'TrainConfig', 'make_train_config', 'model_defaults', 'check_model_params',
+           'model_settings', 'run_key', 'run_path', 'Interrupted', 'read_checkpoint', 'fit', 'load_model']
 
 # %% ../nbs/07_training.ipynb #0dd27a55
+def check_setting(name: str,             # the setting, as the user writes it (e.g. 'lr')
+                  value,                 # the value given (from JSON or Python)
+                  default,               # its default: the value's type must match it
+                  low=None, high=None,   # inclusive bounds, if any
+                  open_low: bool = False, open_high: bool = False,  # make a bound exclusive
+                  choices=None,          # allowed values, if a closed set
+                 ):
+    "`value` as the type of `default` if it is one and within range, else `SettingError` naming the setting and the fix."
+    def bad(problem, fix): raise SettingError(f"setting {name!r}", problem, fix)
+    if isinstance(default, bool):
+        if not isinstance(value, bool): bad(f"{value!r} is not true or false", f"write {name}=true or {name}=false")
+    elif isinstance(default, int):
+        if isinstance(value, float) and value.is_integer(): value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int): bad(f"{value!r} is not an integer", f"write e.g. {name}={default}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            bad(f"{value!r} is not a finite number", f"write e.g. {name}={default}")
+        value = float(value)
+    elif isinstance(default, str):
+        if not isinstance(value, str): bad(f"{value!r} is not text", f"write e.g. {name}={default}")
+    elif isinstance(default, (tuple, list)):
+        if isinstance(value, str): value = [v for v in value.split(",") if v]
+        if not isinstance(value, (tuple, list)): bad(f"{value!r} is not a list", f'write e.g. {name}={json.dumps(list(default))}')
+        value = tuple(value)
+    if choices is not None and value not in choices: bad(f"{value!r} is not one of {list(choices)}", f"use one of {list(choices)}")
+    if low is not None and (value < low or (open_low and value == low)):
+        bad(f"{value!r} is too small", f"use a value {'>' if open_low else '>='} {low}")
+    if high is not None and (value > high or (open_high and value == high)):
+        bad(f"{value!r} is too large", f"use a value {'<' if open_high else '<='} {high}")
+    return value
+
 @dataclass
 class TrainConfig:
-    "Optimisation, sampling and model-selection settings of one run."
+    "Optimisation, sampling and model-selection settings of one run; every value is checked when the config is made."
     epochs: int = 50
     batch_size: int = 1024
     lr: float = 1e-3
@@ -38,6 +70,22 @@ class TrainConfig:
     device: str = "cpu"
     keep_topk: int = 50             # length of the stored recommendation list per user
 
+    def __post_init__(self):
+        rules = dict(epochs=dict(low=1), batch_size=dict(low=1), lr=dict(low=0.0, open_low=True), num_neg=dict(low=1),
+                     neg_pool=dict(choices=("all", "train_items")), eval_every=dict(low=1), patience=dict(low=1),
+                     select_on=dict(choices=("valid", "test")), eval_batch_size=dict(low=1), seed=dict(low=0, high=2**63 - 1),
+                     keep_topk=dict(low=1))
+        for f in fields(self): setattr(self, f.name, check_setting(f.name, getattr(self, f.name), f.default, **rules.get(f.name, {})))
+        self.ks = tuple(check_setting("ks", k, 1, low=1) for k in self.ks)
+        found = re.fullmatch(r"(recall|ndcg|ndcg_authors|precision|hr)@(\d+)", self.select_metric)
+        if not found or int(found[2]) not in self.ks:
+            raise SettingError("setting 'select_metric'", f"{self.select_metric!r} is not a metric computed at ks={list(self.ks)}",
+                               "use recall@K, ndcg@K, ndcg_authors@K, precision@K or hr@K with K one of ks")
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise SettingError("--device", f"{self.device!r} was asked for but torch sees no CUDA GPU here", "use --device cpu")
+        if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", self.device):
+            raise SettingError("--device", f"{self.device!r} is not a device", "use cpu, cuda or cuda:N")
+
     @property
     def protocol(self): return "legacy" if self.select_on == "test" else "clean"
 
@@ -49,28 +97,57 @@ PROFILES = {
 
 def make_train_config(profile: str = "quick", **overrides) -> TrainConfig:
     "A `TrainConfig` from a named profile plus overrides."
-    if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; known: {list(PROFILES)}")
+    if profile not in PROFILES: raise SettingError("--profile", f"unknown profile {profile!r}", f"use one of {list(PROFILES)}")
     known = {f.name for f in fields(TrainConfig)}
     bad = set(overrides) - known
-    if bad: raise ValueError(f"unknown training setting(s) {sorted(bad)}; known: {sorted(known)}")
+    if bad: raise SettingError(f"setting {sorted(bad)[0]!r}", "not a training setting", f"use one of {sorted(known)}")
     return TrainConfig(**{**PROFILES[profile], **overrides})
 
 # %% ../nbs/07_training.ipynb #aae1aac1
+def model_defaults(model: str) -> dict:
+    "Every constructor setting of `model` (through its base classes) with its default."
+    out = {}
+    for cls in get_model(model).__mro__:
+        if "__init__" not in cls.__dict__ or not issubclass(cls, torch.nn.Module): continue
+        for p in inspect.signature(cls.__dict__["__init__"]).parameters.values():
+            if p.name not in ("self", "ds") and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL): out.setdefault(p.name, p.default)
+    return out
+
+def check_model_params(model: str, params: dict) -> dict:
+    "`params` checked against `model`'s constructor: known names, the defaults' types, sizes >= 1 and weights >= 0."
+    defaults, train_keys = model_defaults(model), sorted(f.name for f in fields(TrainConfig))
+    rules = getattr(get_model(model), "param_rules", {})
+    out = {}
+    for k, v in params.items():
+        if k not in defaults:
+            raise SettingError(f"setting {k!r}", f"not a setting of model {model!r} nor of training",
+                               f"use one of the model's {sorted(defaults)} or training's {train_keys}")
+        d = defaults[k]
+        rule = rules.get(k) or (dict(low=0) if k == "n_layers" else dict(low=1) if type(d) is int and d >= 1 else
+                                dict(low=0) if type(d) in (int, float) and d >= 0 else {})
+        if type(d) is float and any(w in k for w in ("dropout", "corruption")): rule = dict(rule, high=1.0, open_high=True)
+        out[k] = check_setting(k, v, d, **rule) if d is not None else v
+    return out
+
 def model_settings(model: str, dataset: str, profile: str, **overrides) -> tuple[dict, dict]:
-    "Model parameters and training overrides for `model` on `dataset` under `profile`."
+    "Model parameters and training overrides for `model` on `dataset` under `profile`; every override is checked."
     preset = getattr(get_model(model), "preset", None)
     params, train = preset(dataset, profile) if preset else ({}, {})
     train_keys = {f.name for f in fields(TrainConfig)}
     for k, v in overrides.items(): (train if k in train_keys else params)[k] = v
-    return params, train
+    make_train_config(profile, **train)                      # raises on a bad training value, before anything runs
+    return check_model_params(model, params), train
 
 # %% ../nbs/07_training.ipynb #b7b20f73
+def run_key(ds, model: str, params: dict, cfg: TrainConfig) -> str:
+    "The hash that identifies a run: model, every parameter, the training config, the prepared data and the package version."
+    return stable_hash(dict(model=model, params=params, train=asdict(cfg), data=ds.meta.get("key"), features=sorted(ds.features),
+                            dataset=ds.name, n=(ds.n_users, ds.n_items, len(ds.train)), version=package_version()))
+
 def run_path(ds, model: str, params: dict, cfg: TrainConfig, profile: str, root=None) -> Path:
     "The directory of the run defined by these settings."
-    key = stable_hash(dict(model=model, params=params, train=asdict(cfg), data=ds.meta.get("key"), features=sorted(ds.features),
-                           dataset=ds.name, n=(ds.n_users, ds.n_items, len(ds.train)), version=package_version()))
-    tag = f"{profile}{'-legacy' if cfg.protocol == 'legacy' else ''}-seed{cfg.seed}-{key}"
-    return runs_dir(root) / ds.name / model / tag
+    tag = f"{profile}{'-legacy' if cfg.protocol == 'legacy' else ''}-seed{cfg.seed}-{run_key(ds, model, params, cfg)}"
+    return runs_dir(root) / check_name(ds.name) / check_name(model, "--model") / tag
 
 # %% ../nbs/07_training.ipynb #dd2d1c31
 class Interrupted(AddrlError):
@@ -82,6 +159,32 @@ def _evaluate(model, ds, split: str, cfg: TrainConfig, keep_topk=0, progress=Fal
     res = evaluate(model.score_users, ds.n_items, targets, exclude, ds.n_users, cfg.ks, cfg.eval_batch_size, cfg.device, keep_topk, progress)
     model.train(); return res
 
+RESTART_FIX = "delete it, or rerun with --restart (Python: fit(..., restart=True)) to train this run from scratch"
+
+def read_checkpoint(path: Path, key: str | None = None, device="cpu") -> dict:
+    "A checkpoint written by `fit`, read without running code from it, and checked to belong to the run `key`."
+    try: saved = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:
+        raise DataError(path, f"not a readable checkpoint of this package ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})",
+                        RESTART_FIX) from None
+    if not isinstance(saved, dict) or not {"model", "state", "key"} <= set(saved):
+        raise DataError(path, "not a checkpoint written by this version of the trainer", RESTART_FIX)
+    if key is not None and saved["key"] != key:
+        raise DataError(path, f"belongs to another run (run key {saved['key']}, this run's is {key})", RESTART_FIX)
+    return saved
+
+def _make_run_dir(out: Path):
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DataError(out, f"cannot create the run folder ({e.strerror or type(e).__name__})",
+                        "pass --runs-dir (or set ADDRL_RUNS_DIR) to a folder you can write") from None
+
+def _build(model: str, ds, params: dict):
+    "The model, with a constructor's own refusal of a value turned into a `SettingError`."
+    try: return get_model(model)(ds, **params)
+    except AddrlError: raise
+    except ValueError as e: raise SettingError(f"model {model!r}", str(e).splitlines()[0], "change that setting (--set KEY=VALUE)") from None
+
 def fit(ds,                           # a prepared Dataset
         model: str,                   # registered model name
         params: dict | None = None,   # model parameters
@@ -90,31 +193,41 @@ def fit(ds,                           # a prepared Dataset
         root=None,                    # runs directory
         resume: bool = True,          # continue from checkpoint.pt if present
         reuse: bool = True,           # return a finished run's results instead of training again
+        restart: bool = False,        # ignore any checkpoint and results of this run: train it from scratch
         stop_after: int | None = None,  # raise `Interrupted` after this many passes (tests)
         progress: bool = True,
        ) -> dict:
     "Train `model` on `ds`, select on validation, evaluate, and write the run directory; return the metrics."
+    before = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)    # bit-identical loss histories for a seed, restored afterwards
+    try: return _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_after, progress)
+    finally: torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+
+def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_after, progress) -> dict:
     cfg = cfg or TrainConfig()
+    params = check_model_params(model, params or {})
     seed_everything(cfg.seed)
-    net = get_model(model)(ds, **(params or {})).to(cfg.device)
+    net = _build(model, ds, params).to(cfg.device)
     params = json.loads(json.dumps(net.params, default=str))                     # every setting the model ran with, defaults included
-    out = run_path(ds, model, params, cfg, profile, root); out.mkdir(parents=True, exist_ok=True)
-    if reuse and (out / "metrics.json").exists(): return read_json(out / "metrics.json")
-    write_json(out / "config.json", dict(dataset=ds.name, model=model, params=params, train=asdict(cfg), profile=profile,
+    key = run_key(ds, model, params, cfg)
+    out = run_path(ds, model, params, cfg, profile, root); _make_run_dir(out)
+    done = lambda m: {**{k: v for k, v in m.items() if k != "run_dir"}, "run_dir": str(out)}
+    if reuse and not restart and (out / "metrics.json").exists(): return done(read_json(out / "metrics.json"))
+    write_json(out / "config.json", dict(dataset=ds.name, model=model, params=params, train=asdict(cfg), profile=profile, run_key=key,
                                          protocol=cfg.protocol, data=ds.meta, environment=environment_info()))
-    state = dict(epoch=0, history=[], best=-1.0, best_epoch=0, bad=0, best_state=copy.deepcopy(net.state_dict()), train_seconds=0.0)
+    state = dict(epoch=0, history=[], best=-1.0, best_epoch=0, bad=0, stopped=False, best_state=copy.deepcopy(net.state_dict()), train_seconds=0.0)
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr) if net.trainable else None
     ckpt = out / "checkpoint.pt"
-    if resume and ckpt.exists() and net.trainable:
-        saved = torch.load(ckpt, weights_only=False)
+    if resume and not restart and ckpt.exists() and net.trainable:
+        saved = read_checkpoint(ckpt, key, cfg.device)
         net.load_state_dict(saved["model"]); opt.load_state_dict(saved["optimizer"]); gen.set_state(saved["generator"])
         torch.set_rng_state(saved["torch_rng"]); state = saved["state"]
     if net.trainable:
         sampler = NegativeSampler(ds.train, ds.n_items, cfg.neg_pool)
         pairs = torch.as_tensor(ds.train, dtype=torch.long)
         bar = tqdm(range(state["epoch"], cfg.epochs), desc=f"{model} on {ds.name}", disable=not progress, initial=state["epoch"], total=cfg.epochs)
-        for epoch in bar:
+        for epoch in bar if not state["stopped"] else ():
             t0 = time.time(); totals = {}
             for batch in pairs[torch.randperm(len(pairs), generator=gen)].split(cfg.batch_size):
                 users, pos = batch[:, 0], batch[:, 1]
@@ -127,26 +240,26 @@ def fit(ds,                           # a prepared Dataset
             record = dict(epoch=epoch + 1, **{f"loss_{k}": v for k, v in totals.items()})
             if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:
                 res = _evaluate(net, ds, cfg.select_on, cfg)
-                score = res.metrics[cfg.select_metric]; record[f"{cfg.select_on}_{cfg.select_metric}"] = score
+                score = float(res.metrics[cfg.select_metric]); record[f"{cfg.select_on}_{cfg.select_metric}"] = score
                 if score > state["best"]:
                     state.update(best=score, best_epoch=epoch + 1, bad=0, best_state=copy.deepcopy(net.state_dict()))
                 else: state["bad"] += 1
                 bar.set_postfix({cfg.select_metric: f"{score:.4f}", "best": f"{state['best']:.4f}"})
             state["history"].append(record)
-            stop = state["bad"] >= cfg.patience
-            saved = dict(model=net.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(), torch_rng=torch.get_rng_state(), state=state)
+            state["stopped"] = state["bad"] >= cfg.patience
+            saved = dict(key=key, model=net.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(), torch_rng=torch.get_rng_state(), state=state)
             atomic_write(ckpt, lambda p: torch.save(saved, p))
-            if stop_after is not None and epoch + 1 >= stop_after and not stop: raise Interrupted(f"stopped after pass {epoch + 1}")
-            if stop: break
+            if stop_after is not None and epoch + 1 >= stop_after and not state["stopped"]: raise Interrupted(f"stopped after pass {epoch + 1}")
+            if state["stopped"]: break
         net.load_state_dict(state["best_state"])
     t0 = time.time()
     valid = _evaluate(net, ds, "valid", cfg, progress=progress)
     test = _evaluate(net, ds, "test", cfg, keep_topk=cfg.keep_topk, progress=progress)
     eval_seconds = time.time() - t0
     metrics = dict(dataset=ds.name, model=model, profile=profile, protocol=cfg.protocol, selected_on=cfg.select_on, seed=cfg.seed,
-                   best_epoch=state["best_epoch"], epochs_run=state["epoch"], train_seconds=state["train_seconds"],
+                   best_epoch=state["best_epoch"], epochs_run=state["epoch"], stopped_early=state["stopped"], train_seconds=state["train_seconds"],
                    eval_seconds=eval_seconds, valid=valid.metrics, test=test.metrics, history=state["history"],
-                   run_dir=str(out), package_version=package_version())
+                   run=out.relative_to(runs_dir(root)).as_posix(), run_key=key, package_version=package_version())
     per_user = test.per_user.copy(); per_user.insert(0, "user_id", ds.user_ids[per_user["user"]])
     atomic_write(out / "per_user_test.csv", lambda p: per_user.to_csv(p, index=False))
     k = test.topk.shape[1]
@@ -154,13 +267,12 @@ def fit(ds,                           # a prepared Dataset
                         "rank": np.tile(np.arange(1, k + 1), len(test.topk)), "score": test.topk_scores.ravel()})
     atomic_write(out / "top50.parquet", lambda p: top.to_parquet(p, index=False))
     write_json(out / "metrics.json", metrics)
-    return metrics
+    return done(metrics)
 
 # %% ../nbs/07_training.ipynb #7836c0f4
 def load_model(run_dir, ds, device: str = "cpu"):
-    "The best model of a finished or checkpointed run, in eval mode."
+    "The best model of a finished or checkpointed run in `run_dir` (the folder itself, wherever it now is), in eval mode."
     run_dir = Path(run_dir); conf = read_json(run_dir / "config.json")
-    net = get_model(conf["model"])(ds, **conf["params"]).to(device)
-    saved = torch.load(run_dir / "checkpoint.pt", map_location=device, weights_only=False) if net.trainable else None
-    if saved is not None: net.load_state_dict(saved["state"]["best_state"])
+    net = _build(conf["model"], ds, conf["params"]).to(device)
+    if net.trainable: net.load_state_dict(read_checkpoint(run_dir / "checkpoint.pt", conf.get("run_key"), device)["state"]["best_state"])
     return net.eval()
