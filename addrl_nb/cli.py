@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse, json, os, sys, time, warnings
 from pathlib import Path
 import pandas as pd
-from .core import AddrlError, data_dir
+from .core import AddrlError, SettingError, check_name, data_dir, runs_dir
 from .data import load_dataset, summary, format_summary, DataConfig
 from .models import all_models
-from .training import fit, make_train_config, model_settings, PROFILES
+from .training import fit, make_train_config, model_settings, make_run_dir, PROFILES
 
 # %% auto #0
 __all__ = ['with_features', 'metrics_table', 'cmd_data', 'cmd_features', 'cmd_train', 'cmd_demo', 'cmd_reproduce', 'build_parser',
@@ -59,20 +59,24 @@ def cmd_features(args):
     print(json.dumps(fs.manifest, indent=2, default=str))
 
 def _parse_sets(pairs):
+    "`KEY=VALUE` strings as a dict; values are read as JSON where they parse (numbers, true/false, lists), else kept as text."
     out = {}
     for p in pairs or []:
-        k, _, v = p.partition("=")
+        k, eq, v = p.partition("=")
+        if not eq or not k: raise SettingError("--set", f"{p!r} is not KEY=VALUE", "write e.g. --set lr=0.001 chunk_size=16")
         try: out[k] = json.loads(v)
         except json.JSONDecodeError: out[k] = v
     return out
 
 def cmd_train(args):
+    # every setting, the device and the runs folder are checked before the data are read or a feature is computed
+    params, train = model_settings(args.model, check_name(args.dataset), args.profile, **_parse_sets(args.set))
+    cfg = make_train_config(args.profile, **{"seed": args.seed, "device": args.device, **({"select_on": "test"} if args.legacy else {}), **train})
+    make_run_dir(runs_dir(args.runs_dir))
     ds = _dataset(args)
     mods = [m for m in (args.features or "").split(",") if m]
     if mods: with_features(ds, mods, args.feature_model, device=args.device, cache=args.cache_dir, progress=not args.quiet)
-    params, train = model_settings(args.model, ds.name, args.profile, **_parse_sets(args.set))
-    cfg = make_train_config(args.profile, seed=args.seed, device=args.device, **({"select_on": "test"} if args.legacy else {}), **train)
-    r = fit(ds, args.model, params, cfg, profile=args.profile, root=args.runs_dir, progress=not args.quiet)
+    r = fit(ds, args.model, params, cfg, profile=args.profile, root=args.runs_dir, restart=args.restart, progress=not args.quiet)
     print(metrics_table([r]).T.to_string()); print(f"run directory: {r['run_dir']}")
     return r
 
@@ -96,16 +100,28 @@ def cmd_reproduce(args):
                      models=None if args.models is None else "all" if args.models == "all" else args.models.split(","))
     print(f"executed {len(done)} notebooks; tables and figures in {Path(done[0]).parents[1]}")
 
+class _Parser(argparse.ArgumentParser):
+    "argparse, with a usage error printed as one line (exit status 2) instead of the usage block."
+    def error(self, message):
+        print(f"error: {self.prog}: {message}; fix: see `{self.prog} --help`", file=sys.stderr); sys.exit(2)
+
+def _seed(text: str) -> int:
+    "A seed: an integer >= 0."
+    if not text.isdigit(): raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 0")
+    return int(text)
+
 def build_parser() -> argparse.ArgumentParser:
     "The `addrl` argument parser."
-    p = argparse.ArgumentParser(prog="addrl", description="AD-DRL companion: data, features, training.")
-    common = argparse.ArgumentParser(add_help=False)
+    p = _Parser(prog="addrl", description="AD-DRL companion: data, features, training.")
+    common = _Parser(add_help=False)
     common.add_argument("--data-dir", help="folder of dataset folders (default: $ADDRL_DATA_DIR or data/)")
     common.add_argument("--cache-dir", help="cache for prepared data and features (default: $ADDRL_CACHE_DIR or cache/)")
     common.add_argument("--runs-dir", help="where runs are written (default: $ADDRL_RUNS_DIR or runs/)")
     common.add_argument("--split-seed", type=int, default=0, help="seed of the train/valid/test split")
     common.add_argument("--quiet", action="store_true", help="no progress bars")
-    sub = p.add_subparsers(dest="command", required=True)
+    common.add_argument("--allow-pickle", action="store_true",
+                        help="read pickled feature files (the authors' review.npz) with a loader restricted to arrays: only for files you trust")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     d = sub.add_parser("data", parents=[common], help="dataset summary (Table 1) or preparation")
     d.add_argument("action", choices=["summary", "prepare"]); d.add_argument("--dataset", required=True)
     f = sub.add_parser("features", parents=[common], help="compute and cache item features")
@@ -115,10 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--device", default="cpu"); f.add_argument("--batch-size", type=int, default=64)
     t = sub.add_parser("train", parents=[common], help="train and evaluate one model")
     t.add_argument("--dataset", required=True); t.add_argument("--model", default="addrl", help=f"one of: {', '.join(all_models())}")
-    t.add_argument("--profile", default="quick", choices=list(PROFILES)); t.add_argument("--seed", type=int, default=12345)
+    t.add_argument("--profile", default="quick", choices=list(PROFILES)); t.add_argument("--seed", type=_seed, default=12345)
     t.add_argument("--device", default="cpu"); t.add_argument("--features", default="", help="content modalities to attach, e.g. text or text,image")
     t.add_argument("--feature-model", help="text encoder for --features"); t.add_argument("--legacy", action="store_true", help="select on TEST as the authors' code (labelled legacy)")
     t.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="override a model or training setting, e.g. lr=0.001 chunk_size=16")
+    t.add_argument("--restart", action="store_true", help="ignore this run's checkpoint and results: train it from scratch")
     sub.add_parser("demo", parents=[common], help="the main job on the planted dataset")
     r = sub.add_parser("reproduce", parents=[common], help="regenerate every table and figure for a dataset (papermill)")
     r.add_argument("--dataset", required=True); r.add_argument("--profile", default="quick", choices=list(PROFILES))
@@ -127,14 +144,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out-dir", help="tables and figures (default: $ADDRL_FIGURES_DIR or figures/)")
     return p
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
+
 def run_cli(argv=None):
-    "Run an `addrl` command and return what it produced (a run's metrics for `train`)."
+    "Run an `addrl` command and return what it produced (a run's metrics for `train`); an expected failure is one line, exit 2."
     args = build_parser().parse_args(argv)
-    warnings.filterwarnings("ignore", category=UserWarning, module="addrl_nb")
+    if args.allow_pickle: os.environ["ADDRL_ALLOW_PICKLE"] = "1"
+    shown = warnings.showwarning
+    warnings.showwarning = _one_line_warning
     try:
         return {"data": cmd_data, "features": cmd_features, "train": cmd_train, "demo": cmd_demo, "reproduce": cmd_reproduce}[args.command](args)
     except AddrlError as e:
         print(f"error: {e}", file=sys.stderr); sys.exit(2)
+    except OSError as e:     # a folder that cannot be written, a full disk: the file and the reason, not a traceback
+        where = e.filename or "a file"
+        print(f"error: {where}: {e.strerror or e}; fix: check that the folder exists, is writable and has space", file=sys.stderr); sys.exit(2)
+    finally: warnings.showwarning = shown
 
 def main(argv=None) -> None:
     "Entry point of the `addrl` command (exit status 0 on success, 2 on a data error)."

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .core import SettingError
 
 # %% auto #0
 __all__ = ['MODELS', 'MODEL_MODULES', 'register_model', 'get_model', 'all_models', 'Recommender', 'NegativeSampler', 'bpr_loss',
@@ -35,7 +36,7 @@ def _import_model_modules():
 def get_model(name: str):
     "The model class registered as `name`, importing the model modules on first use."
     if name not in MODELS: _import_model_modules()
-    if name not in MODELS: raise ValueError(f"unknown model {name!r}; registered: {sorted(MODELS)}")
+    if name not in MODELS: raise SettingError("--model", f"unknown model {name!r}", f"use one of the registered models: {', '.join(sorted(MODELS))}")
     return MODELS[name]
 
 def all_models() -> list[str]:

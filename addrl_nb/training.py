@@ -18,7 +18,8 @@ from .models import MODELS, NegativeSampler, get_model
 
 # %% auto #0
 __all__ = ['PROFILES', 'RESTART_FIX', 'check_setting', 'TrainConfig', 'make_train_config', 'model_defaults', 'check_model_params',
-           'model_settings', 'run_key', 'run_path', 'Interrupted', 'read_checkpoint', 'fit', 'load_model']
+           'model_settings', 'run_key', 'run_path', 'Interrupted', 'read_checkpoint', 'make_run_dir', 'fit',
+           'load_model']
 
 # %% ../nbs/07_training.ipynb #0dd27a55
 def check_setting(name: str,             # the setting, as the user writes it (e.g. 'lr')
@@ -173,7 +174,8 @@ def read_checkpoint(path: Path, key: str | None = None, device="cpu") -> dict:
         raise DataError(path, f"belongs to another run (run key {saved['key']}, this run's is {key})", RESTART_FIX)
     return saved
 
-def _make_run_dir(out: Path):
+def make_run_dir(out: Path):
+    "Create the folder `out` (with parents), or raise `DataError` naming it and the fix."
     try: out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DataError(out, f"cannot create the run folder ({e.strerror or type(e).__name__})",
@@ -210,7 +212,7 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
     net = _build(model, ds, params).to(cfg.device)
     params = json.loads(json.dumps(net.params, default=str))                     # every setting the model ran with, defaults included
     key = run_key(ds, model, params, cfg)
-    out = run_path(ds, model, params, cfg, profile, root); _make_run_dir(out)
+    out = run_path(ds, model, params, cfg, profile, root); make_run_dir(out)
     done = lambda m: {**{k: v for k, v in m.items() if k != "run_dir"}, "run_dir": str(out)}
     if reuse and not restart and (out / "metrics.json").exists(): return done(read_json(out / "metrics.json"))
     write_json(out / "config.json", dict(dataset=ds.name, model=model, params=params, train=asdict(cfg), profile=profile, run_key=key,
