@@ -15,6 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 from .core import (AddrlError, DataError, require_file, require_columns, atomic_write, write_json, read_json,
                            file_sha256, stable_hash, package_version, cache_dir as _cache_root)
+from .readers import load_array_file
 
 # %% auto #0
 __all__ = ['RECIPES', 'DEFAULT_TEXT_MODEL', 'TEXT_MODEL_PACKAGE', 'POOLINGS', 'DEFAULT_IMAGE_MODEL', 'IMAGE_SUFFIXES',
@@ -266,6 +267,8 @@ def encode_images(paths: list,              # one Path (or None) per item
 # %% ../nbs/05_features.ipynb #6368ce12
 def _dict_rows(d: dict, path) -> tuple:
     "Keys and stacked vectors of an {asin: vector} dict (a (1, d) value counts as its first row)."
+    if not isinstance(d, dict):
+        raise DataError(path, f"the pickled object is a {type(d).__name__}, not a dict asin -> vector", "regenerate the file as {asin: 1-d vector}")
     keys, rows = [], []
     for k, v in d.items():
         v = np.asarray(v, dtype=np.float32)
@@ -292,17 +295,18 @@ def _row_keys(path: Path, key_ids, n: int) -> list:
     if len(keys) != n: raise DataError(path, f"{n} rows but {len(keys)} key ids", "pass one asin per row, in row order")
     return keys
 
-def _load_keyed(path: Path, key_ids=None) -> tuple:
-    "Keys and (n, d) matrix of a feature file in any supported layout."
+def _load_keyed(path: Path, key_ids=None, allow_pickle: bool | None = None) -> tuple:
+    "Keys and (n, d) matrix of a feature file in any supported layout; a pickle only on opt-in, never running its code."
     require_file(path, "point to the feature file (review.npz, image_feature_ViT.npy, text_feat.npy, image_feat.npy or a cached .npz)")
-    loaded = np.load(path, allow_pickle=True)  # the authors' files pickle a dict
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded as z:
-            if {"item_ids", "values"} <= set(z.files): return [str(k) for k in z["item_ids"]], z["values"]
-            if len(z.files) != 1:
-                raise DataError(path, f"arrays {z.files}: expected one pickled dict (the authors' review.npz) or item_ids + values",
-                                "save the features as one {asin: vector} dict, or as arrays item_ids and values")
-            loaded = z[z.files[0]]
+    loaded = load_array_file(path, allow_pickle)  # readers' safe loader: the authors' files pickle a dict
+    if isinstance(loaded, dict):  # a .npz
+        if {"item_ids", "values"} <= set(loaded): return [str(k) for k in loaded["item_ids"]], loaded["values"]
+        if len(loaded) != 1:
+            raise DataError(path, f"arrays {list(loaded)}: expected one pickled dict (the authors' review.npz) or item_ids + values",
+                            "save the features as one {asin: vector} dict, or as arrays item_ids and values")
+        (loaded,) = loaded.values()
+    if not isinstance(loaded, np.ndarray):
+        raise DataError(path, f"holds a {type(loaded).__name__}, not an array", "regenerate the file with np.save")
     if loaded.dtype == object and loaded.ndim == 0: return _dict_rows(loaded.item(), path)
     if loaded.ndim != 2:
         raise DataError(path, f"a {loaded.ndim}-d array; expected an (items, dim) matrix or an {{asin: vector}} dict", "regenerate the file")
@@ -327,12 +331,13 @@ def align_rows(keys: list,            # the asin of each row of `matrix`
     values[pos >= 0] = matrix[pos[pos >= 0]]
     return values, (pos >= 0) & values.any(axis=1)  # all-zero rows: how the authors' files mark a missing item
 
-def read_precomputed(path,          # review.npz / image_feature_ViT.npy (AD-DRL), text_feat.npy / image_feat.npy (MMRec), cached .npz
-                     item_ids,      # asins in our item order
-                     key_ids=None,  # plain matrix only: the asin of each row, or the path of MMRec's i_id_mapping.csv
-                    ) -> tuple:     # (values (n_items, d) float32, mask (n_items,) bool)
+def read_precomputed(path,                            # review.npz / image_feature_ViT.npy (AD-DRL), text_feat.npy / image_feat.npy (MMRec), cached .npz
+                     item_ids,                        # asins in our item order
+                     key_ids=None,                    # plain matrix only: the asin of each row, or the path of MMRec's i_id_mapping.csv
+                     allow_pickle: bool | None = None, # opt in to reading a pickled file (restricted); None: $ADDRL_ALLOW_PICKLE
+                    ) -> tuple:                       # (values (n_items, d) float32, mask (n_items,) bool)
     "Align a precomputed feature file to `item_ids` by asin."
-    keys, matrix = _load_keyed(Path(path), key_ids)
+    keys, matrix = _load_keyed(Path(path), key_ids, allow_pickle)
     return align_rows(keys, matrix, item_ids, path)
 
 # %% ../nbs/05_features.ipynb #72d2b503

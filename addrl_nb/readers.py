@@ -4,17 +4,19 @@
 
 # %% ../nbs/01_readers.ipynb #95d96383
 from __future__ import annotations
-import ast, gzip, html, json, re
+import ast, collections, gzip, html, json, os, pickle, re, zipfile
 from pathlib import Path
 import numpy as np
+import numpy.lib.format as fmt
 import pandas as pd
-from .core import RawData, DataError, require_file, require_columns, ITEM_COLUMNS
+from .core import RawData, DataError, require_file, require_columns, atomic_write, ITEM_COLUMNS
 
 # %% auto #0
-__all__ = ['AUTHORS_FIX', 'MMREC_SPLITS', 'LAYOUTS', 'READERS', 'blank_items', 'make_interactions', 'chronological_position',
-           'keyed_features', 'load_pickled_dict', 'read_authors_release', 'open_text', 'iter_records',
-           'amazon2014_files', 'join_categories', 'parse_sales_rank', 'parse_price', 'read_amazon2014', 'read_mmrec',
-           'detect_layout']
+__all__ = ['ALLOW_PICKLE_ENV', 'SAFE_GLOBALS', 'PICKLE_FIX', 'AUTHORS_FIX', 'AUTHORS_FEATURES', 'MMREC_SPLITS', 'LAYOUTS',
+           'READERS', 'blank_items', 'make_interactions', 'chronological_position', 'keyed_features', 'pickle_allowed',
+           'RestrictedUnpickler', 'load_array_file', 'load_pickled_dict', 'convert_pickled_features',
+           'read_authors_release', 'open_text', 'iter_records', 'amazon2014_files', 'join_categories',
+           'parse_sales_rank', 'parse_price', 'read_amazon2014', 'read_mmrec', 'detect_layout']
 
 # %% ../nbs/01_readers.ipynb #240b3712
 def blank_items(item_ids) -> pd.DataFrame: # one row per id, in the given order
@@ -61,19 +63,96 @@ def keyed_features(vectors: dict, # asin -> vector of length d (or shape (1, d))
     mat = np.stack(rows) if rows else np.zeros((0, 0), np.float32)
     return np.array(ids, dtype=object), mat
 
+# %% ../nbs/01_readers.ipynb #af5f22b1
+ALLOW_PICKLE_ENV = "ADDRL_ALLOW_PICKLE"
+
+def pickle_allowed(allow_pickle: bool | None = None, # True / False; None: read $ADDRL_ALLOW_PICKLE
+                  ) -> bool:
+    "Whether pickled arrays may be read: `allow_pickle`, else $ADDRL_ALLOW_PICKLE ('1' or 'true')."
+    if allow_pickle is not None: return bool(allow_pickle)
+    return os.environ.get(ALLOW_PICKLE_ENV, "").strip().lower() in ("1", "true")
+
+_ARRAY_GLOBALS = {"_reconstruct": np.zeros(1).__reduce__()[0], "scalar": np.float32(0).__reduce__()[0],
+                  "_frombuffer": np.zeros(1).__reduce_ex__(5)[0]}  # numpy's own reconstructors, whatever their module
+SAFE_GLOBALS = {**{(f"numpy.{core}.{mod}", name): _ARRAY_GLOBALS[name] for core in ("core", "_core")  # numpy 1 and numpy 2 names
+                   for mod, names in (("multiarray", ("_reconstruct", "scalar")), ("numeric", ("_frombuffer",))) for name in names},
+                ("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype, ("collections", "OrderedDict"): collections.OrderedDict,
+                **{("builtins", t.__name__): t for t in (dict, list, tuple, str, int, float, complex, bool, set, frozenset, bytes, bytearray)}}
+
+class RestrictedUnpickler(pickle.Unpickler):
+    "An unpickler that builds only numpy arrays, containers, strings and numbers; any other global is a `DataError`."
+    def __init__(self, file, path): super().__init__(file); self.path = path  # path: the file, for messages
+    def find_class(self, module, name):
+        if (module, name) in SAFE_GLOBALS: return SAFE_GLOBALS[(module, name)]
+        raise DataError(self.path, f"its pickle asks for {module}.{name}, which a dict of numpy arrays never needs; refused, nothing was run",
+                        "do not use this file; get the original from its source, or a pickle-free .npz with arrays item_ids and values")
+
+# %% ../nbs/01_readers.ipynb #7ef23070
+PICKLE_FIX = ("if you trust the file's source, opt in with allow_pickle=True (command line: --allow-pickle; or set ADDRL_ALLOW_PICKLE=1) "
+              "and it is read by a restricted unpickler that builds only arrays, dicts, strings and numbers; better, convert it once "
+              "with convert_pickled_features(path) into a pickle-free .npz of item_ids and values")
+
+def _read_npy(f, path: Path, allow: bool, member: str = ""):
+    "One .npy stream: a plain array without pickle; an object array only when `allow`, through `RestrictedUnpickler`."
+    what = f"array {member!r}" if member else "the array"
+    try:
+        version = fmt.read_magic(f)
+        _, _, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(f)
+        if not dtype.hasobject: f.seek(0); return fmt.read_array(f, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise DataError(path, f"{what} is not a readable .npy array ({e})", "regenerate the file with np.save / np.savez") from None
+    if not allow: raise DataError(path, f"{what} is a Python pickle (dtype object), which can run code when loaded; it was not loaded", PICKLE_FIX)
+    try: return RestrictedUnpickler(f, path).load()
+    except DataError: raise
+    except Exception as e: raise DataError(path, f"{what} is a broken pickle ({type(e).__name__}: {e})", "re-download the file") from None
+
+def load_array_file(path: Path,                       # a .npy or .npz file (told apart by content, as np.load does)
+                    allow_pickle: bool | None = None, # read object (pickled) arrays, restricted; None: $ADDRL_ALLOW_PICKLE
+                   ) -> np.ndarray | dict:            # the array of a .npy; {name: array} of a .npz
+    "Read a .npy / .npz without running code from it; pickled arrays only on opt-in, through `RestrictedUnpickler`."
+    path, allow = require_file(path, "point to an existing .npy or .npz file"), pickle_allowed(allow_pickle)
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04": f.seek(0); return _read_npy(f, path, allow)
+    try:
+        with zipfile.ZipFile(path) as z:
+            out = {}
+            for name in z.namelist():
+                key = name.removesuffix(".npy")
+                with z.open(name) as member: out[key] = _read_npy(member, path, allow, key)
+            return out
+    except (zipfile.BadZipFile, OSError) as e:
+        raise DataError(path, f"not a readable .npz archive ({e})", "regenerate the file with np.savez") from None
+
 # %% ../nbs/01_readers.ipynb #df8b828c
 AUTHORS_FIX = "download the authors' release (Google Drive link in the README of github.com/SDLZY/AD-DRL) and copy its files into {folder}"
 
-def load_pickled_dict(path: Path) -> dict: # a .npz (key arr_0) or .npy holding one pickled dict
-    "Load the dict asin -> vector that the authors pickle into `.npz` / `.npy` files."
-    obj = np.load(path, allow_pickle=True)
-    if isinstance(obj, np.lib.npyio.NpzFile):
-        keys = list(obj.keys())
-        obj = obj["arr_0"] if "arr_0" in keys else obj[keys[0]] if len(keys) == 1 else None
+def load_pickled_dict(path: Path,                     # the authors' review.npz / image_feature_ViT.npy, or their item_ids + values form
+                      allow_pickle: bool | None = None, # opt in to reading a pickle (restricted); None: $ADDRL_ALLOW_PICKLE
+                     ) -> dict:                        # asin -> vector
+    "The dict asin -> vector of an authors' feature file: their pickled dict (on opt-in) or its pickle-free item_ids + values form."
+    obj = load_array_file(path, allow_pickle)
+    if isinstance(obj, dict) and {"item_ids", "values"} <= set(obj):
+        if len(obj["item_ids"]) != len(obj["values"]):
+            raise DataError(path, f"{len(obj['item_ids'])} item_ids but {len(obj['values'])} rows of values", "rewrite it with convert_pickled_features")
+        return dict(zip(map(str, obj["item_ids"]), obj["values"]))
+    if isinstance(obj, dict): obj = obj["arr_0"] if "arr_0" in obj else obj[next(iter(obj))] if len(obj) == 1 else None
     if isinstance(obj, np.ndarray) and obj.dtype == object and obj.shape == (): obj = obj.item()
     if not isinstance(obj, dict):
-        raise DataError(path, "expected one pickled dict asin -> vector", "save the features as np.save(path, {asin: vector})")
+        raise DataError(path, "expected one pickled dict asin -> vector, or arrays item_ids and values",
+                        "save the features as np.savez(path, item_ids=asins, values=matrix)")
     return obj
+
+def convert_pickled_features(path: Path,                       # a pickled {asin: vector} file, e.g. the authors' review.npz
+                             out: Path | None = None,          # where to write; default: `path` with suffix .npz (review.npz is replaced)
+                             allow_pickle: bool | None = None, # the opt-in that reading the pickle needs; None: $ADDRL_ALLOW_PICKLE
+                            ) -> Path:                         # the .npz written: item_ids (strings) and values ((n, d) float32)
+    "Rewrite a pickled asin -> vector dict once as a pickle-free .npz that loads without any opt-in."
+    path = Path(path); out = Path(out) if out is not None else path.with_suffix(".npz")
+    vectors = load_pickled_dict(path, allow_pickle)
+    ids, values = keyed_features(vectors, list(vectors), path)
+    def save(tmp):
+        with open(tmp, "wb") as f: np.savez(f, item_ids=np.asarray(ids, dtype=str), values=values)
+    return atomic_write(out, save)
 
 # %% ../nbs/01_readers.ipynb #cc37066c
 def _authors_split(path: Path, split: str) -> pd.DataFrame:
@@ -92,8 +171,11 @@ def _authors_labels(path: Path, item_ids) -> pd.DataFrame:
     return out.astype({c: "Int64" for c in out.columns if c != "item_id"})
 
 # %% ../nbs/01_readers.ipynb #71fbc931
-def read_authors_release(folder: Path, # one dataset folder of the authors' release, e.g. AmazonData/ToysGames
-                         name: str,     # dataset name to record, e.g. 'toys'
+AUTHORS_FEATURES = {"text": ("review.npz",), "image": ("image_feature_ViT.npz", "image_feature_ViT.npy")}  # a converted .npz first
+
+def read_authors_release(folder: Path,                     # one dataset folder of the authors' release, e.g. AmazonData/ToysGames
+                         name: str,                         # dataset name to record, e.g. 'toys'
+                         allow_pickle: bool | None = None,  # opt in to reading the pickled feature files; None: $ADDRL_ALLOW_PICKLE
                         ) -> RawData:
     "Read the AD-DRL authors' `train.csv`/`test.csv`, attribute labels and feature dicts."
     folder, fix = Path(folder), AUTHORS_FIX.format(folder=folder)
@@ -109,9 +191,10 @@ def read_authors_release(folder: Path, # one dataset folder of the authors' rele
     raw = RawData(name, interactions, blank_items(item_ids), files=files, source="authors")
     if (p := folder/"item_attribute_label.csv").is_file():
         raw.item_labels, files["item_labels"] = _authors_labels(p, item_ids), p
-    for modality, fname in (("text", "review.npz"), ("image", "image_feature_ViT.npy")):
-        if (p := folder/fname).is_file():
-            raw.features[modality], files[f"{modality}_features"] = keyed_features(load_pickled_dict(p), item_ids, p), p
+    for modality, fnames in AUTHORS_FEATURES.items():
+        if (p := next((folder/f for f in fnames if (folder/f).is_file()), None)) is not None:
+            raw.features[modality] = keyed_features(load_pickled_dict(p, allow_pickle), item_ids, p)
+            files[f"{modality}_features"] = p
     return raw
 
 # %% ../nbs/01_readers.ipynb #424649dc
@@ -250,8 +333,9 @@ def _mmrec_inter_file(folder: Path, name: str) -> Path:
     return found[0]
 
 # %% ../nbs/01_readers.ipynb #dd8b40b0
-def read_mmrec(folder: Path, # an MMRec dataset folder
-               name: str,     # dataset name; the file read is <name>.inter (or the folder's only .inter file)
+def read_mmrec(folder: Path,                     # an MMRec dataset folder
+               name: str,                         # dataset name; the file read is <name>.inter (or the folder's only .inter file)
+               allow_pickle: bool | None = None,  # MMRec's feature files are plain: only a pickled copy needs this; None: $ADDRL_ALLOW_PICKLE
               ) -> RawData:
     "Read an MMRec dataset folder: `<name>.inter`, optional id mappings and feature matrices."
     folder = Path(folder); path = _mmrec_inter_file(folder, name)
@@ -269,11 +353,15 @@ def read_mmrec(folder: Path, # an MMRec dataset folder
                                      df["x_label"].map(MMREC_SPLITS), position)
     ints = sorted(set(item_ints)); item_ids = _mmrec_ids(ints, imap, folder/"i_id_mapping.csv")
     raw = RawData(name, interactions, blank_items(item_ids), files=files, source="mmrec")
+    n_items, of = (len(imap), "i_id_mapping.csv") if imap is not None else (ints[-1] + 1, f"itemIDs 0..{ints[-1]} in {path.name}")
     for modality in ("text", "image"):
         if not (p := folder/f"{modality}_feat.npy").is_file(): continue
-        mat = np.load(p)
-        if mat.ndim != 2 or mat.shape[0] <= ints[-1]:
-            raise DataError(p, f"shape {mat.shape} has no row for itemID {ints[-1]}", "use the feature file made with this .inter file")
+        mat = load_array_file(p, allow_pickle)
+        if not isinstance(mat, np.ndarray) or mat.ndim != 2 or mat.shape[0] <= ints[-1]:
+            raise DataError(p, f"shape {np.shape(mat)} has no row for itemID {ints[-1]}", "use the feature file made with this .inter file")
+        if mat.shape[0] > n_items:
+            raise DataError(p, f"{mat.shape[0]} rows but the dataset has {n_items} items ({of}): the file was made for another item set",
+                            "use the feature file made with this .inter file")
         raw.features[modality], files[f"{modality}_features"] = (np.array(item_ids, dtype=object), mat[ints].astype(np.float32)), p
     return raw
 
