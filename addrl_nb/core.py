@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 import numpy as np
 import pandas as pd
+from . import __version__
 
 # %% auto #0
 __all__ = ['NAME_PATTERN', 'INTERACTION_COLUMNS', 'ITEM_COLUMNS', 'AddrlError', 'DataError', 'SettingError', 'require_file',
@@ -99,7 +100,6 @@ def stable_hash(obj: Any, n: int = 16) -> str:
 
 def package_version() -> str:
     "The installed addrl_nb version."
-    from addrl_nb import __version__
     return __version__
 
 def environment_info() -> dict:

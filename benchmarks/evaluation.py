@@ -6,8 +6,8 @@ Prints seconds per full evaluation and the GFLOP/s of the scoring matmul alone. 
 import argparse, os, time
 import numpy as np
 import torch
-from addrl_nb.data import load_dataset
-from addrl_nb.metrics import evaluate
+from addrl_nb.data.dataset import load_dataset
+from addrl_nb.train.metrics import evaluate
 
 
 def matmul_gflops(n_users, n_items, dim, device, batch=1024, repeats=3):

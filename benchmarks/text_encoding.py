@@ -1,4 +1,4 @@
-"""Items per second of `addrl_nb.features.encode_text` with the default model (all-MiniLM-L6-v2) on CPU.
+"""Items per second of `addrl_nb.data.features.encode_text` with the default model (all-MiniLM-L6-v2) on CPU.
 
 Texts are Amazon Toys items from `$ADDRL_DATA_DIR/toys/items.csv` (default ../shared/data beside the repository),
 restricted to the items that occur in `interactions.csv` (11,673). `--recipe title` encodes the bare titles,
@@ -17,7 +17,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the default model is local: neve
 
 import pandas as pd
 import torch
-from addrl_nb.features import DEFAULT_TEXT_MODEL, encode_text, item_texts, load_text_encoder
+from addrl_nb.data.features import DEFAULT_TEXT_MODEL, encode_text, item_texts, load_text_encoder
 
 
 def toys_items(data_dir: Path) -> pd.DataFrame:

@@ -11,8 +11,8 @@ import torch
 
 def one(model, dataset, profile, passes, device):
     "Train `model` for `passes` passes in this process; return its timings and peak memory."
-    from addrl_nb.experiments import experiment_dataset
-    from addrl_nb.training import fit, make_train_config, model_settings
+    from addrl_nb.run.experiments import experiment_dataset
+    from addrl_nb.train.trainer import fit, make_train_config, model_settings
     t0 = time.perf_counter()
     ds = experiment_dataset(dataset, os.environ.get("ADDRL_DATA_DIR"))  # with text features, as the experiments use
     load_s = time.perf_counter() - t0

@@ -1,0 +1,55 @@
+"""The package's shape: no import cycle between its modules, and no function-level import of one of its own modules
+(the one deliberate exception is the discovery of model modules, which imports what it finds)."""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "addrl_nb"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def own_imports(path: Path):
+    "(module-level imports, function-level imports) of addrl_nb modules in `path`, as absolute module names."
+    tree, me = ast.parse(path.read_text()), module_name(path)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    top, inner = set(), set()
+    def target(node):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            return [base] if base.startswith("addrl_nb") else []
+        if isinstance(node, ast.Import): return [a.name for a in node.names if a.name.startswith("addrl_nb")]
+        return []
+    for node in tree.body:
+        top.update(target(node))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for sub in ast.walk(node): inner.update(target(sub))
+    return {m for m in top if m != me}, inner
+
+
+MODULES = {module_name(p): p for p in PKG.rglob("*.py") if p.name != "_modidx.py"}
+
+
+def test_no_import_cycle():
+    graph = {m: {t for t in own_imports(p)[0] if t in MODULES and t != "addrl_nb"} for m, p in MODULES.items()}
+    state, stack = {}, []
+    def visit(m):
+        state[m] = "open"; stack.append(m)
+        for t in sorted(graph[m]):
+            if state.get(t) == "open": raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(t):] + [t]))
+            if t not in state: visit(t)
+        state[m] = "done"; stack.pop()
+    for m in sorted(graph):
+        if m not in state: visit(m)
+
+
+def test_no_function_level_import_of_own_modules():
+    found = {m: sorted(own_imports(p)[1]) for m, p in MODULES.items() if own_imports(p)[1]}
+    assert not found, f"function-level imports of the package's own modules (move them to the top): {found}"
