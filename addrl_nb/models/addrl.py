@@ -15,8 +15,8 @@ from .interface import Recommender, register_model, bpr_loss
 from ..train.metrics import rank_topk
 
 # %% auto #0
-__all__ = ['VARIANTS', 'AUTHORS_PRESETS', 'intra_modality_loss', 'inter_modality_loss', 'low_level_loss', 'ModalityAttention',
-           'fuse_modalities', 'attribute_scores', 'ADDRL', 'ADDRL_ID']
+__all__ = ['VARIANTS', 'intra_modality_loss', 'inter_modality_loss', 'low_level_loss', 'ModalityAttention', 'fuse_modalities',
+           'attribute_scores', 'ADDRL', 'ADDRL_ID']
 
 # %% ../../nbs/08_addrl.ipynb #e515a8d1
 def intra_modality_loss(chunks: torch.Tensor,      # (N, K, d_k) chunks of one modality
@@ -91,12 +91,6 @@ VARIANTS = {  # Table 3 of the paper, and AD-DRL_ID of Table 2
     "wo_high": dict(intra=0.0, inter=0.0), "wo_low": dict(low=0.0), "id": dict(modalities=()),
 }
 
-AUTHORS_PRESETS = {  # released by the authors (REFERENCE.md): decay_r -> l2, decay_f -> intra, decay_a -> low, decay_n -> inter
-    "baby": dict(l2=0.0, intra=1.0, low=50.0, inter=1.0, tau=1.0, num_neg=4),
-    "sports": dict(l2=1.0, intra=5.0, low=10.0, inter=0.01, tau=1.0, num_neg=8),
-    "toys": dict(l2=1.0, intra=1.0, low=10.0, inter=0.01, tau=1.0, num_neg=8),
-}
-
 @register_model("addrl")
 class ADDRL(Recommender):
     "AD-DRL: attribute-driven disentangled representations over ID, text and image modalities."
@@ -137,14 +131,6 @@ class ADDRL(Recommender):
         for p in self.parameters():
             if p.dim() > 1: nn.init.xavier_uniform_(p)
         self._fused = None
-
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "The authors' released loss weights for `dataset` (toys' for other datasets); model and training parts."
-        p = dict(AUTHORS_PRESETS.get(dataset, AUTHORS_PRESETS["toys"]))
-        train = dict(num_neg=p.pop("num_neg"))
-        if profile == "tiny": p["chunk_size"], train["num_neg"] = 16, 4
-        return p, train
 
     def item_chunks(self, items):
         "Chunks of every item modality, (N, M, K, d_k), and which modalities each item has, (N, M)."

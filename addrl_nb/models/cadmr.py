@@ -178,15 +178,6 @@ class CADMR(Recommender):
         "Whether the pretraining phase is over (from the first step when `pretrain_epochs=0`)."
         return int(self.seen) >= self.pretrain_pairs
 
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "Defaults: 4 heads, lambda 0.5, 16 factors, observed entries weighted 10; network sizes and pretraining length by profile."
-        p = dict(heads=4, head_dim=16, n_factors=16, tc_weight=0.5, corruption=0.5, pos_weight=10.0)
-        if profile == "tiny": p.update(ae_hidden=64, ae_latent=32, feat_hidden=64, pretrain_epochs=4)
-        elif profile == "quick": p.update(ae_hidden=256, ae_latent=64, feat_hidden=256, pretrain_epochs=4)
-        else: p.update(ae_hidden=600, ae_latent=200, feat_hidden=256, pretrain_epochs=50)
-        return p, {}
-
 # %% ../../nbs/22_cadmr.ipynb #7752c97c
 @patch
 def features(self: CADMR, m: str, items=None):

@@ -99,11 +99,6 @@ class NeuMF(Recommender):
             if isinstance(m, nn.Linear): nn.init.xavier_uniform_(m.weight)
         self.reg, self.score_budget = reg, score_budget
 
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "Defaults: 64 GMF factors, tower 64-32-16, L2 1e-4, one negative."
-        return dict(dim=64, mlp_layers=(64, 32, 16), reg=1e-4), dict(num_neg=1)
-
     def fused_scores(self, gu, gi, mu, mi):
         "NeuMF output for broadcastable parts: GMF embeddings (.., d) and first-layer MLP terms (.., h_1)."
         d = gu.shape[-1]
@@ -197,10 +192,6 @@ class LightGCN(GraphRecommender):
                  reg: float = 1e-4, init_std: float | None = 0.1, **params):
         super().__init__(ds, dim=dim, reg=reg, init_std=init_std, n_layers=n_layers, **params)
         self.n_layers = n_layers
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "The authors' defaults: 64 dimensions, 3 layers, L2 1e-4, batch 2048 (kept at the profile's size for `tiny`)."
-        return dict(dim=64, n_layers=3, reg=1e-4), dict(num_neg=1, **({} if profile == "tiny" else dict(batch_size=2048)))
     def propagate(self):
         return light_propagate(self.graph(), self.ego(), self.n_layers).split([self.n_users, self.n_items])
 
@@ -229,10 +220,6 @@ class NGCF(GraphRecommender):
         super().__init__(ds, dim=dim, reg=reg, layer_sizes=tuple(layer_sizes), dropout=dropout, slope=slope, **params)
         sizes = [dim, *layer_sizes]
         self.layers = nn.ModuleList([NGCFLayer(a, b, slope, dropout) for a, b in zip(sizes[:-1], sizes[1:])])
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "The authors' sizes (64, three layers of 64) and L2 1e-5; message dropout 0."
-        return dict(dim=64, layer_sizes=(64, 64, 64), reg=1e-5, dropout=0.0), dict(num_neg=1)
     def propagate(self):
         e, graph = self.ego(), self.graph(); outs = [e]
         for layer in self.layers:
@@ -292,12 +279,6 @@ class DGCF(GraphRecommender):
         if cor_pairs not in ("all", "adjacent"): raise ValueError(f"cor_pairs must be 'all' or 'adjacent', not {cor_pairs!r}")
         self.K, self.n_layers, self.n_iterations, self.cor, self.cor_pairs = n_intents, n_layers, n_iterations, cor, cor_pairs
         self.n_train = len(ds.train)
-
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "The authors' README settings: 4 intents, 1 layer, 2 iterations, L2 1e-3, cor 0.01, batch 2000 (not for `tiny`)."
-        return (dict(dim=64, n_intents=4, n_layers=1, n_iterations=2, reg=1e-3, cor=0.01),
-                dict(num_neg=1, **({} if profile == "tiny" else dict(batch_size=2000))))
 
     def propagate(self, return_weights: bool = False):
         graph, N = self.graph(), self.n_users + self.n_items

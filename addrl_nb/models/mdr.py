@@ -235,14 +235,6 @@ class MDR(Recommender):
         self.register_buffer("hist", hist); self.register_buffer("hist_len", lengths)
         self._items = None
 
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "Defaults: model parameters and training overrides (one negative per positive, as DIN's CTR setting; `quick`: 12 passes at lr 1e-2)."
-        p, train = dict(factor_dim=8, blackbox_dim=8), dict(num_neg=1)
-        if profile == "tiny": p.update(vae_hidden=64, extractor_hidden=32)
-        if profile == "quick": train.update(epochs=12, lr=1e-2)   # 2-core budget; DIN's small MLPs barely move in 12 passes at 1e-3
-        return p, train
-
     def ic_penalty(self) -> torch.Tensor:
         "Eq. 4: squared L2 of every parameter of the black-box fusion."
         return sum(p.pow(2).sum() for p in self.blackbox.parameters())

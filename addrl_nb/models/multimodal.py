@@ -86,11 +86,6 @@ class JRL(ItemCache, Recommender):
         if predictor_hidden: self.predictor = nn.Sequential(nn.Linear(M * dim, predictor_hidden), nn.ReLU(), nn.Linear(predictor_hidden, 1))
         else: self.predictor = nn.Linear(M * dim, 1, bias=False); nn.init.ones_(self.predictor.weight)
 
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "Embedding 64 per source, encoder width 256 (32/64 on tiny); one negative per positive."
-        return (dict(dim=32, hidden=64) if profile == "tiny" else dict(dim=64, hidden=256)), dict(num_neg=1)
-
     def item_vectors(self, items):
         "Joint item representations (N, M*dim): ID vector then one vector per content source."
         return torch.cat([self.item(items)] + [self.enc[m](items)[0] for m in self.content], -1)
@@ -195,15 +190,6 @@ class MAML(ItemCache, Recommender):
         "Project the user and item embeddings back into the ball of radius `max_norm` (the authors' post-step clipping)."
         with torch.no_grad():
             for emb in (self.user, self.item): emb.weight.copy_(clip_norm(emb.weight, self.max_norm))
-
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "The authors' settings (d 64, margin 1, feature weight 1, 4 negatives); attention width d and lr 1e-2 in `quick`."
-        p, train = dict(dim=64, hidden=256, margin=1.0, feature_reg=1.0, cov=5.0), dict(num_neg=4)
-        if profile != "paper": p["att_hidden"] = 64
-        if profile == "tiny": p.update(dim=32, hidden=64, att_hidden=32)
-        if profile == "quick": train["lr"] = 1e-2   # 30 passes at 1e-3 leave the metric space unformed (see the toys runs below)
-        return p, train
 
     def features(self, items):
         "Feature projections f_i (N, d) inside the ball, and whether the item has any content modality (N,)."
@@ -347,13 +333,6 @@ class DMRL(ItemCache, Recommender):
         self.attention = FactorModalityAttention(self.dk, self.M)
         for p in self.parameters():
             if p.dim() > 1: nn.init.xavier_uniform_(p)
-
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "The authors' settings (d 128, K 4, decay_r 1e-2, decay_c 1, 4 negatives); smaller on tiny."
-        p = dict(dim=128, n_factors=4, hidden=512, reg=1e-2, dcor=1.0)
-        if profile == "tiny": p.update(dim=32, hidden=64)
-        return p, dict(num_neg=4)
 
     def item_chunks(self, items):
         "Chunks of every modality (N, M, K, d_k) (zeros where absent) and which modalities each item has (N, M)."

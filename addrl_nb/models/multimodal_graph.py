@@ -14,8 +14,7 @@ from .graph import normalized_adjacency
 
 # %% auto #0
 __all__ = ['content_modalities', 'ContentProjection', 'light_propagate', 'edge_propagate', 'segment_softmax', 'EdgeGraph',
-           'full_graph_training', 'GraphRecommender', 'MMGCNLayer', 'MMGCN', 'route_preferences', 'GRCN',
-           'bootstrap_loss', 'BM3']
+           'GraphRecommender', 'MMGCNLayer', 'MMGCN', 'route_preferences', 'GRCN', 'bootstrap_loss', 'BM3']
 
 # %% ../../nbs/11_baselines_mmgraph.ipynb #acab4f24
 def content_modalities(ds,                  # a prepared Dataset
@@ -114,10 +113,6 @@ class _EdgeDots(torch.autograd.Function):
         return None, (g.csr(grad) @ b if ctx.needs_input_grad[1] else None), (g.csr_t(grad) @ a if ctx.needs_input_grad[2] else None)
 
 # %% ../../nbs/11_baselines_mmgraph.ipynb #b887a5c4
-def full_graph_training(profile: str) -> dict:
-    "Training overrides of the BPR graph models: lr 5e-3 on `tiny`, batches of 4096 on `quick` (each batch propagates the whole graph)."
-    return {"tiny": dict(lr=5e-3), "quick": dict(batch_size=4096)}.get(profile, {})
-
 class GraphRecommender(Recommender):
     "Base of the multimodal graph baselines: adjacency, content projections, cached representations for evaluation."
     needs_content = True
@@ -170,11 +165,6 @@ class MMGCN(GraphRecommender):
         for layers in self.layers.values():
             for p in layers.parameters():
                 if p.dim() > 1: nn.init.xavier_uniform_(p)
-
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "Embedding 64, 2 layers, reg 1e-4; training as `full_graph_training` says."
-        return dict(dim=64, n_layers=2, reg=1e-4), full_graph_training(profile)
 
     def modality_states(self, m: str) -> torch.Tensor:
         "(n_users + n_items, dim) output of modality `m`'s graph."
@@ -229,11 +219,6 @@ class GRCN(GraphRecommender):
         nn.init.xavier_uniform_(self.id.weight)
         for p in self.preference.values(): nn.init.xavier_uniform_(p)
         self._graphs = None
-
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "Embedding and content size 64, 3 routing iterations, 2 ID layers, max fusion with pruning, reg 1e-4."
-        return dict(dim=64, n_layers=2, n_routing=3, weight_mode="max", pruning=True, reg=1e-4), full_graph_training(profile)
 
     def graphs(self):
         "The full graph, its user -> item half (a prefix of the coalesced adjacency) and, per entry, the index of its pair in that half."
@@ -304,11 +289,6 @@ class BM3(GraphRecommender):
         self.user, self.item = nn.Embedding(ds.n_users, dim), nn.Embedding(ds.n_items, dim)
         self.predictor = nn.Linear(dim, dim)
         nn.init.xavier_uniform_(self.user.weight); nn.init.xavier_uniform_(self.item.weight); nn.init.xavier_normal_(self.predictor.weight)
-
-    @classmethod
-    def preset(cls, dataset: str, profile: str) -> tuple[dict, dict]:
-        "Embedding 64, 1 layer, dropout 0.5, reg 0.1, cl_weight 2 (the authors' Baby setting)."
-        return dict(dim=64, n_layers=1, dropout=0.5, reg=0.1, cl_weight=2.0), (dict(lr=5e-3) if profile == "tiny" else {})
 
     def propagate(self):
         "LightGCN outputs: users (n_users, d) and items (n_items, d), the item's own embedding added."

@@ -7,16 +7,17 @@ from __future__ import annotations
 import argparse, json, os, sys, time, warnings
 from pathlib import Path
 import pandas as pd
-from ..core import AddrlError, SettingError, check_name, data_dir, runs_dir
+from ..core import AddrlError, DataError, SettingError, check_name, data_dir, runs_dir, read_json, require_file
+from ..config import read_yaml, check_model_config
 from ..data.dataset import load_dataset, summary, format_summary, DataConfig
 from ..models.interface import all_models
-from ..train.trainer import fit, make_train_config, model_settings, make_run_dir, PROFILES
+from ..train.trainer import fit, make_train_config, model_settings, make_run_dir, TrainConfig, PROFILES
 from ..data.features import build_dataset_features, with_features
 from .experiments import reproduce
 
 # %% auto #0
-__all__ = ['metrics_table', 'cmd_data', 'cmd_features', 'cmd_train', 'cmd_demo', 'cmd_reproduce', 'build_parser', 'run_cli',
-           'main']
+__all__ = ['metrics_table', 'cmd_data', 'cmd_features', 'run_config', 'cmd_train', 'cmd_demo', 'cmd_reproduce', 'build_parser',
+           'run_cli', 'main']
 
 # %% ../../nbs/09_cli.ipynb #e5930a73
 def metrics_table(results: list, ks=(20,)) -> pd.DataFrame:
@@ -31,8 +32,8 @@ def metrics_table(results: list, ks=(20,)) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 # %% ../../nbs/09_cli.ipynb #65dd8586
-def _dataset(args):
-    return load_dataset(args.dataset, args.data_dir, DataConfig(seed=args.split_seed), cache=args.cache_dir)
+def _dataset(args, config: DataConfig | None = None):
+    return load_dataset(args.dataset, args.data_dir, config or DataConfig(seed=args.split_seed), cache=args.cache_dir)
 
 def cmd_data(args):
     ds = _dataset(args)
@@ -55,15 +56,47 @@ def _parse_sets(pairs):
         except json.JSONDecodeError: out[k] = v
     return out
 
+def run_config(path: Path) -> dict:
+    "A finished or started run's `config.json`, checked to hold what rerunning it needs."
+    conf = read_json(require_file(path, "give the config.json of a run folder, or a YAML file of a model's configuration"))
+    missing = [k for k in ("dataset", "model", "params", "train", "profile", "data") if k not in conf]
+    if missing: raise DataError(path, f"not a run's config.json (no {missing})", "give the config.json written in a run folder")
+    return conf
+
+def _rerun_settings(args):
+    "Dataset config, modalities, model, parameters, TrainConfig and profile of the run whose config.json is `args.config`."
+    conf = run_config(Path(args.config))
+    given = [f for f, v in (("--set", args.set), ("--legacy", args.legacy or None), ("--features", args.features or None), ("--seed", args.seed)) if v is not None]
+    if given: raise SettingError("--config", f"a run's config.json defines the whole run, so {given} cannot change it",
+                                 "drop those options, or use a YAML file of settings with --config")
+    if args.dataset not in (None, conf["dataset"]) or args.model not in (None, conf["model"]):
+        raise SettingError("--config", f"the run is {conf['model']} on {conf['dataset']}", "drop --dataset and --model, or give matching ones")
+    data = {**conf["data"]["config"], "attributes": tuple(conf["data"]["config"]["attributes"])}
+    features = {m: f.get("model") for m, f in conf["data"].get("features", {}).items()}
+    return conf["dataset"], DataConfig(**data), features, conf["model"], conf["params"], TrainConfig(**conf["train"]), conf["profile"]
+
+def _train_settings(args):
+    "The same, from the model's YAML file, a YAML given with --config, --set and the flags."
+    extra = check_model_config(read_yaml(args.config), args.config) if args.config else None
+    model = args.model or (extra or {}).get("model") or "addrl"
+    if extra and extra.get("model") not in (None, model):
+        raise SettingError("--config", f"{args.config} configures model {extra['model']!r}, not {model!r}", "drop --model or give the matching one")
+    if not args.dataset: raise SettingError("--dataset", "no dataset given", "pass --dataset NAME (or --config with a run's config.json)")
+    params, train = model_settings(model, check_name(args.dataset), args.profile, config=extra, **_parse_sets(args.set))
+    cfg = make_train_config(args.profile, **{"seed": 12345 if args.seed is None else args.seed, "device": args.device,
+                                              **({"select_on": "test"} if args.legacy else {}), **train})
+    features = {m: args.feature_model for m in (args.features or "").split(",") if m}
+    return args.dataset, DataConfig(seed=args.split_seed), features, model, params, cfg, args.profile
+
 def cmd_train(args):
+    "Train one run: from the model's settings (and --config YAML, --set), or exactly the run whose config.json --config names."
     # every setting, the device and the runs folder are checked before the data are read or a feature is computed
-    params, train = model_settings(args.model, check_name(args.dataset), args.profile, **_parse_sets(args.set))
-    cfg = make_train_config(args.profile, **{"seed": args.seed, "device": args.device, **({"select_on": "test"} if args.legacy else {}), **train})
+    rerun = bool(args.config) and str(args.config).endswith(".json")
+    args.dataset, data_config, features, model, params, cfg, profile = (_rerun_settings if rerun else _train_settings)(args)
     make_run_dir(runs_dir(args.runs_dir))
-    ds = _dataset(args)
-    mods = [m for m in (args.features or "").split(",") if m]
-    if mods: with_features(ds, mods, args.feature_model, device=args.device, cache=args.cache_dir, progress=not args.quiet)
-    r = fit(ds, args.model, params, cfg, profile=args.profile, root=args.runs_dir, restart=args.restart, progress=not args.quiet)
+    ds = _dataset(args, data_config)
+    for m, encoder in features.items(): with_features(ds, [m], encoder, device=cfg.device, cache=args.cache_dir, progress=not args.quiet)
+    r = fit(ds, model, params, cfg, profile=profile, root=args.runs_dir, restart=args.restart, progress=not args.quiet)
     print(metrics_table([r]).T.to_string()); print(f"run directory: {r['run_dir']}")
     return r
 
@@ -116,8 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--recipe", default="auto", help="text recipe: auto, reviews or metadata"); f.add_argument("--image-dir")
     f.add_argument("--device", default="cpu"); f.add_argument("--batch-size", type=int, default=64)
     t = sub.add_parser("train", parents=[common], help="train and evaluate one model")
-    t.add_argument("--dataset", required=True); t.add_argument("--model", default="addrl", help=f"one of: {', '.join(all_models())}")
-    t.add_argument("--profile", default="quick", choices=list(PROFILES)); t.add_argument("--seed", type=_seed, default=12345)
+    t.add_argument("--dataset", help="dataset name (not needed with --config of a run's config.json)")
+    t.add_argument("--model", help=f"one of: {', '.join(all_models())} (default: addrl, or the model --config names)")
+    t.add_argument("--config", help="a YAML file of a model's settings (the shape of configs/models/<model>.yaml), "
+                                    "or a run's config.json, which reruns exactly that run (reused when finished)")
+    t.add_argument("--profile", default="quick", choices=list(PROFILES)); t.add_argument("--seed", type=_seed, help="seed of the run (default 12345)")
     t.add_argument("--device", default="cpu"); t.add_argument("--features", default="", help="content modalities to attach, e.g. text or text,image")
     t.add_argument("--feature-model", help="text encoder for --features"); t.add_argument("--legacy", action="store_true", help="select on TEST as the authors' code (labelled legacy)")
     t.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="override a model or training setting, e.g. lr=0.001 chunk_size=16")

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import addrl_nb
-from ..core import runs_dir, write_json
+from ..core import SettingError, runs_dir, write_json
+from ..config import profiles_config
 from ..data.dataset import load_dataset, DataConfig
 from ..data.features import with_features
 from ..train.metrics import paired_ttest
@@ -125,17 +126,13 @@ def format_table2(agg: pd.DataFrame, sig: dict, dataset: str, protocol: str) -> 
 
 # %% ../../nbs/30_experiments.ipynb #1fbfc298
 EXPERIMENT_NOTEBOOKS = ["31_table1.ipynb", "32_table2.ipynb", "33_table3.ipynb", "34_disentanglement.ipynb", "35_interpretability.ipynb"]
-PROFILE_PLAN = {
-    "tiny": dict(seeds=[0, 1, 2], models="all", ablation_seeds=1),
-    "quick": dict(seeds=[0, 1, 2], models=["popularity", "bprmf", "addrl_id", "addrl"], ablation_seeds=1),
-    "paper": dict(seeds=[0, 1, 2, 3, 4], models="all", ablation_seeds=5),
-}
+PROFILE_PLAN = profiles_config()["plans"]   # configs/profiles.yaml
 
 def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "cpu", data_dir=None, out=None, runs=None,
               models=None, notebooks=None, log=print) -> list[Path]:
     "Run every experiment notebook for `dataset` under papermill (seeds and models default to the profile's plan)."
     import papermill as pm
-    if profile not in PROFILE_PLAN: raise ValueError(f"unknown profile {profile!r}; known: {list(PROFILE_PLAN)}")
+    if profile not in PROFILE_PLAN: raise SettingError("--profile", f"unknown profile {profile!r}", f"use one of {list(PROFILE_PLAN)}")
     plan = PROFILE_PLAN[profile]
     nbs = _repo_root() / "nbs"
     folder = figures_dir(out) / dataset / "notebooks"; folder.mkdir(parents=True, exist_ok=True)

@@ -15,11 +15,12 @@ from ..core import (AddrlError, DataError, SettingError, atomic_write, write_jso
                            environment_info, package_version, runs_dir, check_name)
 from .metrics import evaluate, EvalResult
 from ..models.interface import MODELS, NegativeSampler, get_model
+from ..config import model_config, profiles_config, resolve_settings
 
 # %% auto #0
 __all__ = ['PROFILES', 'RESTART_FIX', 'check_setting', 'TrainConfig', 'make_train_config', 'model_defaults', 'check_model_params',
-           'model_settings', 'run_key', 'run_path', 'Interrupted', 'read_checkpoint', 'make_run_dir', 'fit',
-           'load_model']
+           'split_settings', 'model_settings', 'run_key', 'run_path', 'Interrupted', 'read_checkpoint', 'make_run_dir',
+           'fit', 'load_model']
 
 # %% ../../nbs/07_training.ipynb #0dd27a55
 def check_setting(name: str,             # the setting, as the user writes it (e.g. 'lr')
@@ -90,11 +91,7 @@ class TrainConfig:
     @property
     def protocol(self): return "legacy" if self.select_on == "test" else "clean"
 
-PROFILES = {
-    "paper": dict(epochs=1000, batch_size=1024, lr=1e-4, eval_every=5, patience=10),
-    "quick": dict(epochs=30, batch_size=1024, lr=1e-3, eval_every=2, patience=3),
-    "tiny": dict(epochs=20, batch_size=256, lr=1e-2, eval_every=2, patience=3, ks=(10, 20)),
-}
+PROFILES = profiles_config()["profiles"]   # configs/profiles.yaml
 
 def make_train_config(profile: str = "quick", **overrides) -> TrainConfig:
     "A `TrainConfig` from a named profile plus overrides."
@@ -130,14 +127,23 @@ def check_model_params(model: str, params: dict) -> dict:
         out[k] = check_setting(k, v, d, **rule) if d is not None else v
     return out
 
-def model_settings(model: str, dataset: str, profile: str, **overrides) -> tuple[dict, dict]:
-    "Model parameters and training overrides for `model` on `dataset` under `profile`; every override is checked."
-    preset = getattr(get_model(model), "preset", None)
-    params, train = preset(dataset, profile) if preset else ({}, {})
+def split_settings(settings: dict) -> tuple[dict, dict]:
+    "Flat settings split into (model parameters, training settings) by the names of `TrainConfig`'s fields."
     train_keys = {f.name for f in fields(TrainConfig)}
-    for k, v in overrides.items(): (train if k in train_keys else params)[k] = v
+    return {k: v for k, v in settings.items() if k not in train_keys}, {k: v for k, v in settings.items() if k in train_keys}
+
+def model_settings(model: str,            # a registered model
+                   dataset: str,          # the dataset's name (its section of the model's YAML applies)
+                   profile: str,          # the training profile (its section applies)
+                   config: dict | None = None,  # a further configuration of the YAML's shape, applied over the model's file
+                   **overrides,           # single settings, applied last (the CLI's --set)
+                  ) -> tuple[dict, dict]:  # (every model parameter, defaults included; training settings that differ from the profile)
+    "The model's parameters and training settings from its YAML file, `config` and `overrides`, all checked."
+    get_model(model)                                         # an unknown model is named before its missing file
+    layers = [resolve_settings(model_config(model), dataset, profile)] + ([resolve_settings(config, dataset, profile)] if config else [])
+    params, train = split_settings({k: v for layer in layers + [overrides] for k, v in layer.items()})
     make_train_config(profile, **train)                      # raises on a bad training value, before anything runs
-    return check_model_params(model, params), train
+    return check_model_params(model, {**model_defaults(model), **params}), train
 
 # %% ../../nbs/07_training.ipynb #b7b20f73
 def run_key(ds, model: str, params: dict, cfg: TrainConfig) -> str:
