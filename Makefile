@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE ?= 1
 export ADDRL_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: install demo test reproduce export clean-nbs benchmark
+.PHONY: install demo test test-slow reproduce export clean-nbs benchmark
 
 install: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
@@ -20,6 +20,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest tests -n 2 -q -p no:cacheprovider
+
+test-slow: install   # also the cells flagged `#| slow`: long real-data runs on toys, not for CI
+	ADDRL_TEST_FLAGS=slow $(PY) -m pytest tests -n 2 -q -p no:cacheprovider
 
 reproduce: install
 	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick)

@@ -35,6 +35,7 @@ def test_notebook(notebook, work_dirs):
         assert res.returncode == 0, f"{notebook} failed under papermill:\n{res.stdout[-3000:]}\n{res.stderr[-8000:]}"
     else:
         nbdev_test = Path(sys.executable).with_name("nbdev_test")
-        res = subprocess.run([str(nbdev_test), "--path", f"nbs/{notebook}", "--n_workers", "0"], cwd=ROOT, env=env,
+        flags = os.environ.get("ADDRL_TEST_FLAGS", "").split()        # `make test-slow` sets slow: the cells flagged `#| slow` run too
+        res = subprocess.run([str(nbdev_test), "--path", f"nbs/{notebook}", "--n_workers", "0", *(["--flags", " ".join(flags)] if flags else [])], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=1200)
         assert res.returncode == 0 and "Success" in res.stdout, f"{notebook} failed:\n{res.stdout[-4000:]}\n{res.stderr[-8000:]}"
