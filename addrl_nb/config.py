@@ -22,9 +22,11 @@ def read_yaml(path: Path) -> dict:
     "A YAML file as plain data (`yaml.safe_load`: no objects, no code); a broken one raises `DataError` naming it."
     try: data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise DataError(path, f"not valid YAML ({str(e).splitlines()[0]})", "correct the file (indentation, colons, brackets)") from None
+        raise DataError(path, f"not valid YAML ({str(e).splitlines()[0]})",
+                        "correct the file (indentation, colons, brackets)") from None
     if data is None: return {}
-    if not isinstance(data, dict): raise DataError(path, f"holds a {type(data).__name__}, not a mapping of sections", "write `key: value` lines")
+    if not isinstance(data, dict): raise DataError(path, f"holds a {type(data).__name__}, not a mapping of sections",
+                                                   "write `key: value` lines")
     return data
 
 def config_dirs() -> list[Path]:
@@ -38,22 +40,27 @@ def model_config_path(model: str) -> Path:
     for d in config_dirs():
         if (d / f"{model}.yaml").is_file(): return d / f"{model}.yaml"
     raise DataError(f"{model}.yaml", f"no configuration file for model {model!r} in {[str(d) for d in config_dirs()]}",
-                    f"write {model}.yaml (sections {list(MODEL_SECTIONS)}) beside the others, or in a folder named in $ADDRL_CONFIG_PATH")
+                    f"write {model}.yaml (sections {list(MODEL_SECTIONS)}) beside "
+                    "the others, or in a folder named in $ADDRL_CONFIG_PATH")
 
 def check_model_config(conf: dict, path, model: str | None = None) -> dict:
     "`conf` if its sections are known and of the right shape (and it names `model`), else `DataError` naming `path`."
     unknown = sorted(set(conf) - set(MODEL_SECTIONS))
     if unknown: raise DataError(path, f"unknown section(s) {unknown}", f"use only {list(MODEL_SECTIONS)}")
     if model is not None and conf.get("model") != model:
-        raise DataError(path, f"names model {conf.get('model')!r}, not {model!r}", f"write `model: {model}` on its first line")
+        raise DataError(path, f"names model {conf.get('model')!r}, not {model!r}",
+                        f"write `model: {model}` on its first line")
     for section in ("settings", "search"):
-        if not isinstance(conf.get(section, {}), dict): raise DataError(path, f"section {section!r} is not a mapping", "write `key: value` lines under it")
+        if not isinstance(conf.get(section, {}), dict):
+            raise DataError(path, f"section {section!r} is not a mapping", "write `key: value` lines under it")
     for section in ("datasets", "profiles"):
         part = conf.get(section, {})
         if not isinstance(part, dict) or not all(isinstance(v, dict) for v in part.values()):
-            raise DataError(path, f"section {section!r} must map each name to a mapping of settings", f"write e.g. `{section}: {{toys: {{lr: 0.001}}}}`")
+            raise DataError(path, f"section {section!r} must map each name to a mapping of settings",
+                            f"write e.g. `{section}: {{toys: {{lr: 0.001}}}}`")
     bad = [k for k, v in conf.get("search", {}).items() if not isinstance(v, list) or not v]
-    if bad: raise DataError(path, f"search values of {bad} are not non-empty lists", "list the values to try, e.g. `lr: [0.001, 0.01]`")
+    if bad: raise DataError(path, f"search values of {bad} are not non-empty lists",
+                            "list the values to try, e.g. `lr: [0.001, 0.01]`")
     return conf
 
 def model_config(model: str) -> dict:
@@ -67,7 +74,8 @@ def resolve_settings(conf: dict,     # a model's configuration (`model_config`)
                     ) -> dict:       # flat settings, model and training keys together
     "The model's settings for `dataset` and `profile`: `settings`, then `datasets` (or its `default`), then `profiles`."
     datasets = conf.get("datasets", {})
-    return {**conf.get("settings", {}), **datasets.get(dataset, datasets.get("default", {})), **conf.get("profiles", {}).get(profile, {})}
+    return {**conf.get("settings", {}), **datasets.get(dataset, datasets.get("default", {})),
+            **conf.get("profiles", {}).get(profile, {})}
 
 # %% ../nbs/00a_config.ipynb #adaab6ef
 def profiles_config() -> dict:
@@ -75,5 +83,6 @@ def profiles_config() -> dict:
     path = CONFIG_DIR / "profiles.yaml"
     conf = read_yaml(path)
     if set(conf) != {"profiles", "plans"} or set(conf["plans"]) != set(conf["profiles"]):
-        raise DataError(path, "needs the sections profiles and plans, with a plan for every profile", "restore the file from the package")
+        raise DataError(path, "needs the sections profiles and plans, with a plan for every profile",
+                        "restore the file from the package")
     return conf

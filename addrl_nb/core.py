@@ -5,7 +5,7 @@
 # %% ../nbs/00_core.ipynb #338f0da9
 from __future__ import annotations
 import hashlib, json, os, random, platform, re, tempfile
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 import numpy as np
@@ -72,9 +72,11 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 def check_name(value: str,               # a dataset (or other) name that becomes part of file paths
                what: str = "--dataset",  # the argument it came from, for the message
               ) -> str:
-    "Return `value` if it is a safe path component (`[A-Za-z0-9_.-]+`, not starting with a dot), else raise `SettingError`."
+    ("Return `value` if it is a safe path component (`[A-Za-z0-9_.-]+`, "
+     "not starting with a dot), else raise `SettingError`.")
     if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value) or value.startswith("."):
-        raise SettingError(what, f"{value!r} is not a valid name (it becomes part of the runs, cache and figures paths)",
+        raise SettingError(what,
+                           f"{value!r} is not a valid name (it becomes part of the runs, cache and figures paths)",
                            "use letters, digits, '_', '.' and '-' only ([A-Za-z0-9_.-]+), not starting with a dot")
     return value
 
@@ -115,7 +117,8 @@ def _umask() -> int:
     mask = os.umask(0); os.umask(mask); return mask
 
 def atomic_write(path: str | Path, writer) -> Path:
-    "Call `writer(tmp_path)` then rename the result onto `path`, so readers never see a partial file; the mode follows the umask."
+    ("Call `writer(tmp_path)` then rename the result onto `path`, so "
+     "readers never see a partial file; the mode follows the umask.")
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
     try:
@@ -140,7 +143,8 @@ def read_json(path: str | Path) -> Any:
     try: return json.loads(Path(path).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DataError(path, f"not valid JSON ({type(e).__name__}: {e})",
-                        "the file is damaged (an interrupted copy or edit): delete it, and the command that wrote it makes it again")
+                        "the file is damaged (an interrupted copy or edit): "
+                        "delete it, and the command that wrote it makes it again")
 
 # %% ../nbs/00_core.ipynb #bc20faf1
 INTERACTION_COLUMNS = ["user_id", "item_id", "split", "position"]
@@ -151,11 +155,13 @@ class RawData:
     "One dataset as read from disk, before splitting or labelling."
     name: str                        # dataset name, e.g. 'toys'
     interactions: pd.DataFrame       # INTERACTION_COLUMNS; split in {'train','valid','test',''}; position Int64 or <NA>
-    items: pd.DataFrame              # ITEM_COLUMNS, one row per item_id; strings with '' for unknown, price/sales_rank float (NaN unknown)
+    # ITEM_COLUMNS, one row per item_id; strings with '' for unknown, price/sales_rank float (NaN unknown)
+    items: pd.DataFrame
     files: dict = field(default_factory=dict)  # role -> path of every file read
     source: str = "shared"           # 'shared' | 'authors' | 'amazon2014' | 'mmrec' | 'planted'
     reviews: pd.DataFrame | None = None      # optional review text: item_id, user_id, text
-    item_labels: pd.DataFrame | None = None  # optional precomputed attribute labels: item_id + one int column per attribute
+    # optional precomputed attribute labels: item_id + one int column per attribute
+    item_labels: pd.DataFrame | None = None
     features: dict = field(default_factory=dict)  # optional precomputed features: modality -> (item_ids, matrix)
 
     def __post_init__(self):

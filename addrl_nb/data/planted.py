@@ -44,21 +44,25 @@ def make_planted(n_users: int = 800,       # users
                 ) -> Planted:
     "Generate the planted dataset."
     rng = np.random.default_rng(seed)
-    item_ids = np.array([f"P{i:05d}" for i in range(n_items)]); user_ids = np.array([f"U{u:05d}" for u in range(n_users)])
+    item_ids = np.array([f"P{i:05d}" for i in range(n_items)])
+    user_ids = np.array([f"U{u:05d}" for u in range(n_users)])
     price, pop = rng.integers(1, 6, n_items), rng.integers(1, 6, n_items)
     brand = np.minimum(rng.zipf(1.6, n_items) - 1, n_brands - 1); category = rng.integers(0, n_categories, n_items)
-    items = pd.DataFrame({"item_id": item_ids, "title": [f"planted item {i}" for i in range(n_items)], "title_phrase": "",
-                          "brand": [f"brand-{b}" for b in brand], "categories": [f"Planted > cat-{c}" for c in category],
+    items = pd.DataFrame({"item_id": item_ids, "title": [f"planted item {i}" for i in range(n_items)],
+                          "title_phrase": "", "brand": [f"brand-{b}" for b in brand],
+                          "categories": [f"Planted > cat-{c}" for c in category],
                           "price": np.exp(price + rng.uniform(0.05, 0.95, n_items)),
                           "sales_rank": 10.0 ** (6 - pop + rng.uniform(0.05, 0.95, n_items)), "image_url": ""})
     for col in ("price", "sales_rank"): items.loc[rng.random(n_items) < missing, col] = np.nan
     for col in ("brand", "categories"): items.loc[rng.random(n_items) < missing, col] = ""
     # users: a driver attribute and a preferred value
     driver = rng.integers(0, 4, n_users)
-    pref = np.select([driver <= 1, driver == 2], [rng.choice([1, 2, 4, 5], n_users), brand[rng.integers(0, n_items, n_users)]],
+    pref = np.select([driver <= 1, driver == 2],
+                     [rng.choice([1, 2, 4, 5], n_users), brand[rng.integers(0, n_items, n_users)]],
                      category[rng.integers(0, n_items, n_users)])   # a brand or category as common as it is among items
     values = np.stack([price, pop, brand, category])                      # (4, n_items)
-    mine = values[driver]                                                 # (n_users, n_items): the driver's value of each item
+    # (n_users, n_items): the driver's value of each item
+    mine = values[driver]
     match = np.where((driver <= 1)[:, None], -np.abs(mine - pref[:, None]) / 2.0, (mine == pref[:, None]).astype(float))
     utility = strength * match + pop_weight * pop[None, :] + rng.gumbel(size=(n_users, n_items))
     chosen = np.argsort(-utility, axis=1)[:, :n_per_user]
@@ -69,7 +73,8 @@ def make_planted(n_users: int = 800,       # users
     features = {m: (ids[keep], mat[keep]) for m, (ids, (mat, keep)) in features.items()}
     raw = RawData("planted", inter, items[ITEM_COLUMNS], files={}, source="planted", features=features)
     user_truth = pd.DataFrame({"user_id": user_ids, "driver": np.array(PLANTED_ATTRIBUTES)[driver], "preference": pref})
-    item_truth = pd.DataFrame({"item_id": item_ids, "price": price, "popularity": pop, "brand": brand, "category": category})
+    item_truth = pd.DataFrame({"item_id": item_ids, "price": price, "popularity": pop, "brand": brand,
+                               "category": category})
     return Planted(raw, user_truth, item_truth)
 
 def _modality_vectors(rng, attribute_values, dim, noise, missing):

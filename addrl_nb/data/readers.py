@@ -59,7 +59,8 @@ def keyed_features(vectors: dict, # asin -> vector of length d (or shape (1, d))
     ids = [i for i in item_ids if i in vectors]
     rows = [np.asarray(vectors[i], dtype=np.float32).reshape(-1) for i in ids]
     dims = sorted({len(r) for r in rows})
-    if len(dims) > 1: raise DataError(path, f"vectors of different lengths {dims}", "re-extract the features with one encoder")
+    if len(dims) > 1: raise DataError(path, f"vectors of different lengths {dims}",
+                                      "re-extract the features with one encoder")
     mat = np.stack(rows) if rows else np.zeros((0, 0), np.float32)
     return np.array(ids, dtype=object), mat
 
@@ -74,22 +75,31 @@ def pickle_allowed(allow_pickle: bool | None = None, # True / False; None: read 
 
 _ARRAY_GLOBALS = {"_reconstruct": np.zeros(1).__reduce__()[0], "scalar": np.float32(0).__reduce__()[0],
                   "_frombuffer": np.zeros(1).__reduce_ex__(5)[0]}  # numpy's own reconstructors, whatever their module
-SAFE_GLOBALS = {**{(f"numpy.{core}.{mod}", name): _ARRAY_GLOBALS[name] for core in ("core", "_core")  # numpy 1 and numpy 2 names
-                   for mod, names in (("multiarray", ("_reconstruct", "scalar")), ("numeric", ("_frombuffer",))) for name in names},
-                ("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype, ("collections", "OrderedDict"): collections.OrderedDict,
-                **{("builtins", t.__name__): t for t in (dict, list, tuple, str, int, float, complex, bool, set, frozenset, bytes, bytearray)}}
+SAFE_GLOBALS = {**{(f"numpy.{core}.{mod}", name): _ARRAY_GLOBALS[name]
+                   for core in ("core", "_core")  # numpy 1 and numpy 2 names
+                   for mod, names in (("multiarray", ("_reconstruct", "scalar")), ("numeric", ("_frombuffer",)))
+                   for name in names},
+                ("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
+                ("collections", "OrderedDict"): collections.OrderedDict,
+                **{("builtins", t.__name__): t
+                   for t in (dict, list, tuple, str, int, float, complex, bool, set, frozenset, bytes, bytearray)}}
 
 class RestrictedUnpickler(pickle.Unpickler):
     "An unpickler that builds only numpy arrays, containers, strings and numbers; any other global is a `DataError`."
     def __init__(self, file, path): super().__init__(file); self.path = path  # path: the file, for messages
     def find_class(self, module, name):
         if (module, name) in SAFE_GLOBALS: return SAFE_GLOBALS[(module, name)]
-        raise DataError(self.path, f"its pickle asks for {module}.{name}, which a dict of numpy arrays never needs; refused, nothing was run",
-                        "do not use this file; get the original from its source, or a pickle-free .npz with arrays item_ids and values")
+        raise DataError(self.path,
+                        f"its pickle asks for {module}.{name}, which a dict "
+                        "of numpy arrays never needs; refused, nothing was run",
+                        "do not use this file; get the original from its source, "
+                        "or a pickle-free .npz with arrays item_ids and values")
 
 # %% ../../nbs/01_readers.ipynb #7ef23070
-PICKLE_FIX = ("if you trust the file's source, opt in with allow_pickle=True (command line: --allow-pickle; or set ADDRL_ALLOW_PICKLE=1) "
-              "and it is read by a restricted unpickler that builds only arrays, dicts, strings and numbers; better, convert it once "
+PICKLE_FIX = ("if you trust the file's source, opt in with allow_pickle=True "
+              "(command line: --allow-pickle; or set ADDRL_ALLOW_PICKLE=1) "
+              "and it is read by a restricted unpickler that builds only "
+              "arrays, dicts, strings and numbers; better, convert it once "
               "with convert_pickled_features(path) into a pickle-free .npz of item_ids and values")
 
 def _read_npy(f, path: Path, allow: bool, member: str = ""):
@@ -100,14 +110,20 @@ def _read_npy(f, path: Path, allow: bool, member: str = ""):
         _, _, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(f)
         if not dtype.hasobject: f.seek(0); return fmt.read_array(f, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
-        raise DataError(path, f"{what} is not a readable .npy array ({e})", "regenerate the file with np.save / np.savez") from None
-    if not allow: raise DataError(path, f"{what} is a Python pickle (dtype object), which can run code when loaded; it was not loaded", PICKLE_FIX)
+        raise DataError(path, f"{what} is not a readable .npy array ({e})",
+                        "regenerate the file with np.save / np.savez") from None
+    if not allow:
+        raise DataError(path,
+                        f"{what} is a Python pickle (dtype object), which can run code when loaded; it was not loaded",
+                        PICKLE_FIX)
     try: return RestrictedUnpickler(f, path).load()
     except DataError: raise
-    except Exception as e: raise DataError(path, f"{what} is a broken pickle ({type(e).__name__}: {e})", "re-download the file") from None
+    except Exception as e: raise DataError(path, f"{what} is a broken pickle ({type(e).__name__}: {e})",
+                                           "re-download the file") from None
 
 def load_array_file(path: Path,                       # a .npy or .npz file (told apart by content, as np.load does)
-                    allow_pickle: bool | None = None, # read object (pickled) arrays, restricted; None: $ADDRL_ALLOW_PICKLE
+                    # read object (pickled) arrays, restricted; None: $ADDRL_ALLOW_PICKLE
+                    allow_pickle: bool | None = None,
                    ) -> np.ndarray | dict:            # the array of a .npy; {name: array} of a .npz
     "Read a .npy / .npz without running code from it; pickled arrays only on opt-in, through `RestrictedUnpickler`."
     path, allow = require_file(path, "point to an existing .npy or .npz file"), pickle_allowed(allow_pickle)
@@ -124,16 +140,22 @@ def load_array_file(path: Path,                       # a .npy or .npz file (tol
         raise DataError(path, f"not a readable .npz archive ({e})", "regenerate the file with np.savez") from None
 
 # %% ../../nbs/01_readers.ipynb #df8b828c
-AUTHORS_FIX = "download the authors' release (Google Drive link in the README of github.com/SDLZY/AD-DRL) and copy its files into {folder}"
+AUTHORS_FIX = ("download the authors' release (Google Drive link in the README of github.com/SDLZY/AD-DRL) "
+               "and copy its files into {folder}")
 
-def load_pickled_dict(path: Path,                     # the authors' review.npz / image_feature_ViT.npy, or their item_ids + values form
-                      allow_pickle: bool | None = None, # opt in to reading a pickle (restricted); None: $ADDRL_ALLOW_PICKLE
+def load_pickled_dict(
+                      # the authors' review.npz / image_feature_ViT.npy, or their item_ids + values form
+                      path: Path,
+                      # opt in to reading a pickle (restricted); None: $ADDRL_ALLOW_PICKLE
+                      allow_pickle: bool | None = None,
                      ) -> dict:                        # asin -> vector
-    "The dict asin -> vector of an authors' feature file: their pickled dict (on opt-in) or its pickle-free item_ids + values form."
+    ("The dict asin -> vector of an authors' feature file: their "
+     "pickled dict (on opt-in) or its pickle-free item_ids + values form.")
     obj = load_array_file(path, allow_pickle)
     if isinstance(obj, dict) and {"item_ids", "values"} <= set(obj):
         if len(obj["item_ids"]) != len(obj["values"]):
-            raise DataError(path, f"{len(obj['item_ids'])} item_ids but {len(obj['values'])} rows of values", "rewrite it with convert_pickled_features")
+            raise DataError(path, f"{len(obj['item_ids'])} item_ids but {len(obj['values'])} rows of values",
+                            "rewrite it with convert_pickled_features")
         return dict(zip(map(str, obj["item_ids"]), obj["values"]))
     if isinstance(obj, dict): obj = obj["arr_0"] if "arr_0" in obj else obj[next(iter(obj))] if len(obj) == 1 else None
     if isinstance(obj, np.ndarray) and obj.dtype == object and obj.shape == (): obj = obj.item()
@@ -142,10 +164,13 @@ def load_pickled_dict(path: Path,                     # the authors' review.npz 
                         "save the features as np.savez(path, item_ids=asins, values=matrix)")
     return obj
 
-def convert_pickled_features(path: Path,                       # a pickled {asin: vector} file, e.g. the authors' review.npz
-                             out: Path | None = None,          # where to write; default: `path` with suffix .npz (review.npz is replaced)
-                             allow_pickle: bool | None = None, # the opt-in that reading the pickle needs; None: $ADDRL_ALLOW_PICKLE
-                            ) -> Path:                         # the .npz written: item_ids (strings) and values ((n, d) float32)
+def convert_pickled_features(path: Path,  # a pickled {asin: vector} file, e.g. the authors' review.npz
+                             # where to write; default: `path` with suffix .npz (review.npz is replaced)
+                             out: Path | None = None,
+                             # the opt-in that reading the pickle needs; None: $ADDRL_ALLOW_PICKLE
+                             allow_pickle: bool | None = None,
+                             # the .npz written: item_ids (strings) and values ((n, d) float32)
+                            ) -> Path:
     "Rewrite a pickled asin -> vector dict once as a pickle-free .npz that loads without any opt-in."
     path = Path(path); out = Path(out) if out is not None else path.with_suffix(".npz")
     vectors = load_pickled_dict(path, allow_pickle)
@@ -163,7 +188,8 @@ def _authors_split(path: Path, split: str) -> pd.DataFrame:
 def _authors_labels(path: Path, item_ids) -> pd.DataFrame:
     df = require_columns(pd.read_csv(path, dtype={"asin": str}), ["asin"], path)
     cols = [c for c in df.columns if c.endswith("_label")]
-    if not cols: raise DataError(path, "no '<attribute>_label' columns", "give one integer column per attribute, e.g. price_label")
+    if not cols: raise DataError(path, "no '<attribute>_label' columns",
+                                 "give one integer column per attribute, e.g. price_label")
     out = df[["asin"] + cols].rename(columns={"asin": "item_id", **{c: c[:-len("_label")] for c in cols}})
     out = out.rename(columns={"salesrank": "popularity"}).drop_duplicates("item_id")
     have = set(out["item_id"])
@@ -171,11 +197,15 @@ def _authors_labels(path: Path, item_ids) -> pd.DataFrame:
     return out.astype({c: "Int64" for c in out.columns if c != "item_id"})
 
 # %% ../../nbs/01_readers.ipynb #71fbc931
-AUTHORS_FEATURES = {"text": ("review.npz",), "image": ("image_feature_ViT.npz", "image_feature_ViT.npy")}  # a converted .npz first
+# a converted .npz first
+AUTHORS_FEATURES = {"text": ("review.npz",), "image": ("image_feature_ViT.npz", "image_feature_ViT.npy")}
 
-def read_authors_release(folder: Path,                     # one dataset folder of the authors' release, e.g. AmazonData/ToysGames
+def read_authors_release(
+                         # one dataset folder of the authors' release, e.g. AmazonData/ToysGames
+                         folder: Path,
                          name: str,                         # dataset name to record, e.g. 'toys'
-                         allow_pickle: bool | None = None,  # opt in to reading the pickled feature files; None: $ADDRL_ALLOW_PICKLE
+                         # opt in to reading the pickled feature files; None: $ADDRL_ALLOW_PICKLE
+                         allow_pickle: bool | None = None,
                         ) -> RawData:
     "Read the AD-DRL authors' `train.csv`/`test.csv`, attribute labels and feature dicts."
     folder, fix = Path(folder), AUTHORS_FIX.format(folder=folder)
@@ -213,7 +243,8 @@ def iter_records(path: Path,   # one record per line
             if not line.strip() or (keep is not None and not keep(line)): continue
             try: rec = parse(line)
             except (ValueError, SyntaxError) as e:
-                raise DataError(path, f"line {n} is not {what} ({type(e).__name__})", "re-download the file; do not edit it by hand") from None
+                raise DataError(path, f"line {n} is not {what} ({type(e).__name__})",
+                                "re-download the file; do not edit it by hand") from None
             if not isinstance(rec, dict): raise DataError(path, f"line {n} is not {what}", "re-download the file")
             yield rec
 
@@ -232,7 +263,8 @@ def amazon2014_files(folder: Path,          # folder with the raw Amazon 2014 fi
         raise DataError(folder/want, "file not found", "download the 5-core review file of the category from "
                         "http://jmcauley.ucsd.edu/data/amazon/links.html into this folder")
     if len(found) > 1:
-        raise DataError(folder, f"several review files {[p.name for p in found]}", "keep one per folder or pass category=")
+        raise DataError(folder, f"several review files {[p.name for p in found]}",
+                        "keep one per folder or pass category=")
     reviews = found[0]; category = _REVIEWS.match(reviews.name).group(1)
     metas = [folder/f"meta_{category}.json{ext}" for ext in ("", ".gz")]
     meta = next((p for p in metas if p.is_file()), None)
@@ -265,9 +297,10 @@ def parse_price(price) -> float: # the metadata's price: a number, a string like
 # %% ../../nbs/01_readers.ipynb #5f3f3d87
 def _meta_row(r: dict, category: str) -> dict:
     brand = str(r.get("brand") or "").strip()
-    return dict(item_id=str(r["asin"]), title=str(r.get("title") or ""), brand="" if brand.lower() == "unknown" else brand,
-                categories=join_categories(r.get("categories")), image_url=str(r.get("imUrl") or ""),
-                price=parse_price(r.get("price")), sales_rank=parse_sales_rank(r.get("salesRank"), category))
+    return dict(item_id=str(r["asin"]), title=str(r.get("title") or ""),
+                brand="" if brand.lower() == "unknown" else brand, categories=join_categories(r.get("categories")),
+                image_url=str(r.get("imUrl") or ""), price=parse_price(r.get("price")),
+                sales_rank=parse_sales_rank(r.get("salesRank"), category))
 
 _ASIN = re.compile(r"""['"]asin['"]\s*:\s*['"]([^'"]+)['"]""")
 
@@ -294,7 +327,9 @@ def _review_text(summary, text) -> str:
     return "\n".join(s.strip() for s in (summary, text) if isinstance(s, str) and s.strip())
 
 # %% ../../nbs/01_readers.ipynb #bfcdc299
-def read_amazon2014(folder: Path,               # folder with reviews_<Category>_5.json(.gz) and meta_<Category>.json(.gz)
+def read_amazon2014(
+                    # folder with reviews_<Category>_5.json(.gz) and meta_<Category>.json(.gz)
+                    folder: Path,
                     name: str,                   # dataset name to record, e.g. 'toys'
                     category: str | None = None, # which category when the folder holds several
                    ) -> RawData:
@@ -305,8 +340,10 @@ def read_amazon2014(folder: Path,               # folder with reviews_<Category>
     position = chronological_position(reviews["reviewerID"], reviews["unixReviewTime"].astype("int64"))
     interactions = make_interactions(reviews["reviewerID"], reviews["asin"], "", position)
     item_ids = interactions["item_id"].drop_duplicates().tolist()
-    items = _meta_items(iter_records(meta_path, ast.literal_eval, "a Python dict literal", _wanted_line(item_ids)), item_ids, category)
-    text = [_review_text(s, t) for s, t in zip(reviews.get("summary", [""] * len(reviews)), reviews.get("reviewText", [""] * len(reviews)))]
+    items = _meta_items(iter_records(meta_path, ast.literal_eval, "a Python dict literal", _wanted_line(item_ids)),
+                        item_ids, category)
+    text = [_review_text(s, t) for s, t in zip(reviews.get("summary", [""] * len(reviews)),
+                                               reviews.get("reviewText", [""] * len(reviews)))]
     texts = pd.DataFrame({"item_id": interactions["item_id"], "user_id": interactions["user_id"], "text": text})
     return RawData(name, interactions, items, files={"reviews": rev_path, "meta": meta_path},
                    source="amazon2014", reviews=texts)
@@ -323,19 +360,23 @@ def _mmrec_map(path: Path, key: str, value: str) -> dict | None:
 def _mmrec_ids(ints, mapping, path: Path) -> list:
     if mapping is None: return [str(i) for i in ints]
     missing = sorted(set(ints) - set(mapping))
-    if missing: raise DataError(path, f"no entry for id(s) {missing[:5]}", "use the mapping files produced with this .inter file")
+    if missing: raise DataError(path, f"no entry for id(s) {missing[:5]}",
+                                "use the mapping files produced with this .inter file")
     return [mapping[i] for i in ints]
 
 def _mmrec_inter_file(folder: Path, name: str) -> Path:
     found = sorted(folder.glob("*.inter"))
     if (folder/f"{name}.inter").is_file() or len(found) != 1:
-        return require_file(folder/f"{name}.inter", "put MMRec's <name>.inter (tab-separated userID, itemID, rating, timestamp, x_label) here")
+        return require_file(folder/f"{name}.inter",
+                            "put MMRec's <name>.inter (tab-separated userID, itemID, rating, timestamp, x_label) here")
     return found[0]
 
 # %% ../../nbs/01_readers.ipynb #dd8b40b0
 def read_mmrec(folder: Path,                     # an MMRec dataset folder
-               name: str,                         # dataset name; the file read is <name>.inter (or the folder's only .inter file)
-               allow_pickle: bool | None = None,  # MMRec's feature files are plain: only a pickled copy needs this; None: $ADDRL_ALLOW_PICKLE
+               # dataset name; the file read is <name>.inter (or the folder's only .inter file)
+               name: str,
+               # MMRec's feature files are plain: only a pickled copy needs this; None: $ADDRL_ALLOW_PICKLE
+               allow_pickle: bool | None = None,
               ) -> RawData:
     "Read an MMRec dataset folder: `<name>.inter`, optional id mappings and feature matrices."
     folder = Path(folder); path = _mmrec_inter_file(folder, name)
@@ -343,7 +384,8 @@ def read_mmrec(folder: Path,                     # an MMRec dataset folder
     bad = sorted(set(df["x_label"]) - set(MMREC_SPLITS))
     if bad: raise DataError(path, f"x_label values {bad} are not 0/1/2", "use 0 = train, 1 = valid, 2 = test")
     files = {"interactions": path}
-    umap, imap = _mmrec_map(folder/"u_id_mapping.csv", "userID", "user_id"), _mmrec_map(folder/"i_id_mapping.csv", "itemID", "asin")
+    umap, imap = (_mmrec_map(folder/"u_id_mapping.csv", "userID", "user_id"),
+                  _mmrec_map(folder/"i_id_mapping.csv", "itemID", "asin"))
     if umap is not None: files["user_map"] = folder/"u_id_mapping.csv"
     if imap is not None: files["item_map"] = folder/"i_id_mapping.csv"
     users = _mmrec_ids(df["userID"].astype(int), umap, folder/"u_id_mapping.csv")
@@ -353,16 +395,21 @@ def read_mmrec(folder: Path,                     # an MMRec dataset folder
                                      df["x_label"].map(MMREC_SPLITS), position)
     ints = sorted(set(item_ints)); item_ids = _mmrec_ids(ints, imap, folder/"i_id_mapping.csv")
     raw = RawData(name, interactions, blank_items(item_ids), files=files, source="mmrec")
-    n_items, of = (len(imap), "i_id_mapping.csv") if imap is not None else (ints[-1] + 1, f"itemIDs 0..{ints[-1]} in {path.name}")
+    n_items, of = ((len(imap), "i_id_mapping.csv") if imap is not None
+                   else (ints[-1] + 1, f"itemIDs 0..{ints[-1]} in {path.name}"))
     for modality in ("text", "image"):
         if not (p := folder/f"{modality}_feat.npy").is_file(): continue
         mat = load_array_file(p, allow_pickle)
         if not isinstance(mat, np.ndarray) or mat.ndim != 2 or mat.shape[0] <= ints[-1]:
-            raise DataError(p, f"shape {np.shape(mat)} has no row for itemID {ints[-1]}", "use the feature file made with this .inter file")
-        if mat.shape[0] > n_items:
-            raise DataError(p, f"{mat.shape[0]} rows but the dataset has {n_items} items ({of}): the file was made for another item set",
+            raise DataError(p, f"shape {np.shape(mat)} has no row for itemID {ints[-1]}",
                             "use the feature file made with this .inter file")
-        raw.features[modality], files[f"{modality}_features"] = (np.array(item_ids, dtype=object), mat[ints].astype(np.float32)), p
+        if mat.shape[0] > n_items:
+            raise DataError(p,
+                            f"{mat.shape[0]} rows but the dataset has {n_items} "
+                            f"items ({of}): the file was made for another item set",
+                            "use the feature file made with this .inter file")
+        raw.features[modality], files[f"{modality}_features"] = (
+            (np.array(item_ids, dtype=object), mat[ints].astype(np.float32)), p)
     return raw
 
 # %% ../../nbs/01_readers.ipynb #593a9504
@@ -379,7 +426,8 @@ def detect_layout(folder: Path) -> str: # 'shared' | 'authors' | 'amazon2014' | 
     if any(_REVIEWS.match(n) for n in names): return "amazon2014"
     if any(n.endswith(".inter") for n in names): return "mmrec"
     expected = "; ".join(f"{k}: {v}" for k, v in LAYOUTS.items())
-    raise DataError(folder, f"no known dataset layout (found {names[:10]})", f"add the files of one layout ({expected})")
+    raise DataError(folder, f"no known dataset layout (found {names[:10]})",
+                    f"add the files of one layout ({expected})")
 
 # %% ../../nbs/01_readers.ipynb #f561b438
 READERS = {"authors": read_authors_release, "amazon2014": read_amazon2014, "mmrec": read_mmrec}

@@ -23,7 +23,8 @@ def intra_modality_loss(chunks: torch.Tensor,      # (N, K, d_k) chunks of one m
                         classifier: nn.Module,     # d_k -> K logits
                         mask: torch.Tensor | None = None,  # (N,) rows that have this modality
                        ) -> torch.Tensor:
-    "Eqs. 3-4: each chunk must be recognisable as its own attribute; cross-entropy summed over chunks, averaged over rows."
+    ("Eqs. 3-4: each chunk must be recognisable as its own "
+     "attribute; cross-entropy summed over chunks, averaged over rows.")
     N, K, _ = chunks.shape
     logits = classifier(chunks)                                          # (N, K, K)
     target = torch.arange(K, device=chunks.device).expand(N, K)
@@ -54,7 +55,8 @@ def low_level_loss(fused: torch.Tensor,            # (N, K, d_k) fused chunks
                    classifiers: nn.ModuleList,     # one d_k -> A_k classifier per attribute (chunks 0..K-2)
                    labels: torch.Tensor,           # (N, K-1) attribute values, 0 = Unknown
                   ) -> torch.Tensor:
-    "Eq. 10: per attribute, predict the item's value from its fused chunk (mean over items); Unknown values are skipped."
+    ("Eq. 10: per attribute, predict the item's value from its "
+     "fused chunk (mean over items); Unknown values are skipped.")
     total = fused.new_zeros(())
     for k, clf in enumerate(classifiers):
         known = labels[:, k] > 0
@@ -66,7 +68,8 @@ class ModalityAttention(nn.Module):
     "Eq. 8: weights over M modalities for each chunk, from the normalised sum of the available chunks."
     def __init__(self, chunk_size: int, n_modalities: int, double_softmax: bool = False):
         super().__init__()
-        self.hidden, self.out, self.double_softmax = nn.Linear(chunk_size, n_modalities), nn.Linear(n_modalities, n_modalities, bias=False), double_softmax
+        self.hidden, self.out, self.double_softmax = (nn.Linear(chunk_size, n_modalities),
+                                                      nn.Linear(n_modalities, n_modalities, bias=False), double_softmax)
     def forward(self, chunks: torch.Tensor,   # (N, M, K, d_k)
                 present: torch.Tensor,        # (N, M) bool
                ) -> torch.Tensor:             # (N, K, M) weights, 0 for missing modalities
@@ -87,8 +90,9 @@ def attribute_scores(user_chunks, item_chunks):
 
 # %% ../../nbs/08_addrl.ipynb #268e95ac
 VARIANTS = {  # Table 3 of the paper, and AD-DRL_ID of Table 2
-    "full": {}, "wo_disentangling": dict(intra=0.0, inter=0.0, low=0.0), "wo_intra": dict(intra=0.0), "wo_inter": dict(inter=0.0),
-    "wo_high": dict(intra=0.0, inter=0.0), "wo_low": dict(low=0.0), "id": dict(modalities=()),
+    "full": {}, "wo_disentangling": dict(intra=0.0, inter=0.0, low=0.0), "wo_intra": dict(intra=0.0),
+    "wo_inter": dict(inter=0.0), "wo_high": dict(intra=0.0, inter=0.0), "wo_low": dict(low=0.0),
+    "id": dict(modalities=()),
 }
 
 @register_model("addrl")
@@ -106,9 +110,11 @@ class ADDRL(Recommender):
                  **params):
         if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}; known: {list(VARIANTS)}")
         v = VARIANTS[variant]
-        intra, inter, low, modalities = v.get("intra", intra), v.get("inter", inter), v.get("low", low), v.get("modalities", modalities)
-        super().__init__(ds, chunk_size=chunk_size, modalities=tuple(modalities), intra=intra, inter=inter, low=low, l2=l2, tau=tau,
-                         neg_mode=neg_mode, double_softmax=double_softmax, activation=activation, variant=variant, **params)
+        intra, inter, low, modalities = (v.get("intra", intra), v.get("inter", inter), v.get("low", low),
+                                         v.get("modalities", modalities))
+        super().__init__(ds, chunk_size=chunk_size, modalities=tuple(modalities), intra=intra, inter=inter, low=low,
+                         l2=l2, tau=tau, neg_mode=neg_mode, double_softmax=double_softmax, activation=activation,
+                         variant=variant, **params)
         self.attributes = list(ds.attribute_names); self.chunk_names = self.attributes + ["others"]
         self.K, self.dk = len(self.chunk_names), chunk_size; d = self.K * chunk_size
         self.w = dict(intra=intra, inter=inter, low=low, l2=l2); self.tau, self.neg_mode = tau, neg_mode
@@ -118,16 +124,20 @@ class ADDRL(Recommender):
         self.proj = nn.ModuleDict()
         for m in self.content:
             values, mask = ds.features[m]
-            if not np.isfinite(values).all(): raise DataError(f"{ds.name} {m} features", "NaN or inf in the features", "regenerate them with `addrl features`")
+            if not np.isfinite(values).all():
+                raise DataError(f"{ds.name} {m} features", "NaN or inf in the features",
+                                "regenerate them with `addrl features`")
             self.register_buffer(f"feat_{m}", F.normalize(torch.as_tensor(values, dtype=torch.float32), dim=-1))
             self.register_buffer(f"mask_{m}", torch.as_tensor(mask, dtype=torch.bool))
             self.proj[m] = nn.Linear(values.shape[1], d)
         self.act = {"none": nn.Identity(), "tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(), "relu": nn.ReLU()}[activation]
         self.intra_cls = nn.ModuleDict({m: nn.Linear(chunk_size, self.K) for m in ["user"] + self.modalities})
         self.low_cls = nn.ModuleList([nn.Linear(chunk_size, len(ds.attribute_values[a])) for a in self.attributes])
-        self.attention = ModalityAttention(chunk_size, len(self.modalities), double_softmax) if len(self.modalities) > 1 else None
-        self.register_buffer("labels", torch.as_tensor(np.stack([ds.attributes[a] for a in self.attributes], 1) if self.attributes
-                                                        else np.zeros((ds.n_items, 0)), dtype=torch.long))
+        self.attention = (ModalityAttention(chunk_size, len(self.modalities), double_softmax)
+                          if len(self.modalities) > 1 else None)
+        self.register_buffer("labels", torch.as_tensor(
+            np.stack([ds.attributes[a] for a in self.attributes], 1) if self.attributes else np.zeros((ds.n_items, 0)),
+            dtype=torch.long))
         for p in self.parameters():
             if p.dim() > 1: nn.init.xavier_uniform_(p)
         self._fused = None
@@ -136,7 +146,8 @@ class ADDRL(Recommender):
         "Chunks of every item modality, (N, M, K, d_k), and which modalities each item has, (N, M)."
         N = len(items)
         chunks = [self.item(items)] + [self.act(self.proj[m](getattr(self, f"feat_{m}")[items])) for m in self.content]
-        present = torch.stack([torch.ones(N, dtype=torch.bool, device=items.device)] + [getattr(self, f"mask_{m}")[items] for m in self.content], 1)
+        present = torch.stack([torch.ones(N, dtype=torch.bool, device=items.device)]
+                              + [getattr(self, f"mask_{m}")[items] for m in self.content], 1)
         return torch.stack(chunks, 1).view(N, len(self.modalities), self.K, self.dk), present
 
     def fused_items(self, items):
@@ -153,15 +164,19 @@ class ADDRL(Recommender):
         s_neg = attribute_scores(u.repeat_interleave(n_neg, 0), fused[B:]).sum(-1).view(B, n_neg)        # (B, n_neg)
         out = dict(bpr=bpr_loss(s_pos, s_neg, self.neg_mode))
         used = s_neg.argmax(1) if self.neg_mode == "hardest" else torch.zeros(B, dtype=torch.long, device=neg.device)
-        sel = torch.cat([torch.arange(B, device=neg.device), B + torch.arange(B, device=neg.device) * n_neg + used])  # positives + used negatives
+        # positives + used negatives
+        sel = torch.cat([torch.arange(B, device=neg.device), B + torch.arange(B, device=neg.device) * n_neg + used])
         if self.w["l2"]: out["l2"] = 0.5 * (u.pow(2).sum() + self.item(items).pow(2).sum()) / B
         if self.w["intra"]:
             out["intra"] = intra_modality_loss(u, self.intra_cls["user"]) + sum(
-                intra_modality_loss(chunks[sel, j], self.intra_cls[m], present[sel, j]) for j, m in enumerate(self.modalities))
+                intra_modality_loss(chunks[sel, j], self.intra_cls[m], present[sel, j])
+                for j, m in enumerate(self.modalities))
         if self.w["inter"] and len(self.modalities) > 1:
-            out["inter"] = sum(inter_modality_loss(chunks[sel, a], chunks[sel, b], self.tau, present[sel, a] & present[sel, b])
+            out["inter"] = sum(inter_modality_loss(chunks[sel, a], chunks[sel, b], self.tau,
+                                                   present[sel, a] & present[sel, b])
                                for a, b in combinations(range(len(self.modalities)), 2))
-        if self.w["low"] and self.attributes: out["low"] = low_level_loss(fused[sel], self.low_cls, self.labels[items[sel]])
+        if self.w["low"] and self.attributes:
+            out["low"] = low_level_loss(fused[sel], self.low_cls, self.labels[items[sel]])
         out["total"] = out["bpr"] + sum(self.w[k] * v for k, v in out.items() if k in self.w)
         return out
 
@@ -199,12 +214,14 @@ class ADDRL(Recommender):
     @torch.no_grad()
     def recommend(self, users, k: int = 20, xi=None, exclude: np.ndarray | None = None) -> torch.Tensor:
         "Top-k item indices per user under attribute weights `xi`, excluding the (user, item) pairs in `exclude`."
-        users = torch.as_tensor(np.ascontiguousarray(users), dtype=torch.long); scores = self.score_users(users, xi).clone()
+        users = torch.as_tensor(np.ascontiguousarray(users), dtype=torch.long)
+        scores = self.score_users(users, xi).clone()
         if exclude is not None and len(exclude):
             row = {int(u): i for i, u in enumerate(users.tolist())}
             keep = np.isin(exclude[:, 0], users.numpy())
             ex = exclude[keep]
-            scores[torch.as_tensor([row[u] for u in ex[:, 0]], dtype=torch.long), torch.as_tensor(ex[:, 1])] = -torch.inf
+            scores[torch.as_tensor([row[u] for u in ex[:, 0]], dtype=torch.long),
+                   torch.as_tensor(ex[:, 1])] = -torch.inf
         return rank_topk(scores, k)
 
     @torch.no_grad()
@@ -216,7 +233,8 @@ class ADDRL(Recommender):
         df = pd.DataFrame(contrib.cpu().numpy(), columns=self.chunk_names)
         df.insert(0, "item_id", ds.item_ids[items.numpy()]); df.insert(0, "user_id", ds.user_ids[users.numpy()])
         df["score"] = df[self.chunk_names].sum(1)
-        for j, m in enumerate(self.modalities): df[f"weight_{m}"] = [dict(zip(self.chunk_names, r)) for r in w[:, :, j].cpu().numpy().round(3)]
+        for j, m in enumerate(self.modalities):
+            df[f"weight_{m}"] = [dict(zip(self.chunk_names, r)) for r in w[:, :, j].cpu().numpy().round(3)]
         return df
 
 @register_model("addrl_id")

@@ -69,7 +69,8 @@ class ModalityEncoder(nn.Module):
     "LayerNorm, then a 2-layer feed-forward net from one modality's features to a Gaussian over the factors."
     def __init__(self, d_in: int, hidden: int, n_factors: int, dropout: float = 0.0):
         super().__init__()
-        self.net = nn.Sequential(nn.LayerNorm(d_in), nn.Linear(d_in, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 2 * n_factors))
+        self.net = nn.Sequential(nn.LayerNorm(d_in), nn.Linear(d_in, hidden), nn.GELU(), nn.Dropout(dropout),
+                                 nn.Linear(hidden, 2 * n_factors))
     def forward(self, x):  # (N, d_in) -> mu, logvar, each (N, n_factors)
         mu, logvar = self.net(x).chunk(2, -1)
         return mu, logvar.clamp(-8, 8)
@@ -89,13 +90,17 @@ class CrossAttention(nn.Module):
     def __init__(self, d_query: int, d_item: int, heads: int = 4, head_dim: int = 16):
         super().__init__()
         self.h, self.dh = heads, head_dim
-        self.q, self.k, self.v = nn.Linear(d_query, heads * head_dim), nn.Linear(d_item, heads * head_dim), nn.Linear(d_item, heads * head_dim)
-        self.null_k, self.null_v = nn.Parameter(torch.zeros(heads, head_dim)), nn.Parameter(torch.zeros(heads, head_dim))
+        self.q, self.k, self.v = (nn.Linear(d_query, heads * head_dim), nn.Linear(d_item, heads * head_dim),
+                                  nn.Linear(d_item, heads * head_dim))
+        self.null_k, self.null_v = (nn.Parameter(torch.zeros(heads, head_dim)),
+                                    nn.Parameter(torch.zeros(heads, head_dim)))
         self.out = nn.Linear(heads * head_dim, d_query)
-        nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)      # fine-tuning starts from the pretrained autoencoder
+        # fine-tuning starts from the pretrained autoencoder
+        nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
     def forward(self, query,      # (B, d_query) user codes
                 items,            # (N, d_item) item latents
-                rows=None,        # (E,) user (row of `query`) of each attended pair; None = every user attends to all items
+                # (E,) user (row of `query`) of each attended pair; None = every user attends to all items
+                rows=None,
                 cols=None,        # (E,) item (row of `items`) of each attended pair
                ):                 # -> (B, d_query), and the weights: (B, H, N + 1) dense, or ((E, H), (B, H) null)
         B, scale = len(query), 1 / math.sqrt(self.dh)
@@ -106,7 +111,8 @@ class CrossAttention(nn.Module):
             att = torch.cat([torch.einsum("bhd,nhd->bhn", q, K) * scale, null[..., None]], -1).softmax(-1)
             ctx = torch.einsum("bhn,nhd->bhd", att[..., :-1], V) + att[..., -1:] * self.null_v
             return self.out(ctx.reshape(B, -1)), att
-        logits = (q[rows] * K[cols]).sum(-1) * scale                         # (E, H), softmax within each user's segment
+        # (E, H), softmax within each user's segment
+        logits = (q[rows] * K[cols]).sum(-1) * scale
         top = null.detach().scatter_reduce(0, rows[:, None].expand(-1, self.h), logits.detach(), "amax")
         e, e_null = (logits - top[rows]).exp(), (null - top).exp()
         denom = e_null.index_add(0, rows, e)                                 # (B, H)
@@ -117,7 +123,8 @@ class CrossAttention(nn.Module):
 # %% ../../nbs/22_cadmr.ipynb #f5fab0a5
 @register_model("cadmr")
 class CADMR(Recommender):
-    "CADMR: a denoising autoencoder over rating rows, refined by cross-attention over disentangled multimodal item latents."
+    ("CADMR: a denoising autoencoder over rating rows, refined by "
+     "cross-attention over disentangled multimodal item latents.")
     def __init__(self, ds,
                  modalities=("text", "image"),  # content modalities to use where the dataset has them
                  ae_hidden: int = 256,          # autoencoder hidden width
@@ -128,9 +135,11 @@ class CADMR(Recommender):
                  head_dim: int = 16,            # size of each head
                  attend_to: str = "rated",      # keys/values: the user's visible rated items, or 'all' items
                  corruption: float = 0.5,       # probability of hiding each observed rating at the input
-                 pos_weight: float = 1.0,       # weight of observed entries in the MSE (1 = plain MSE over the whole row)
+                 # weight of observed entries in the MSE (1 = plain MSE over the whole row)
+                 pos_weight: float = 1.0,
                  tc_weight: float = 0.5,        # lambda of the total-correlation penalty (0.5 in the paper)
-                 tc_estimator: str = "gaussian",  # 'gaussian' (-1/2 log det corr) or 'mws' (minibatch-weighted sampling)
+                 # 'gaussian' (-1/2 log det corr) or 'mws' (minibatch-weighted sampling)
+                 tc_estimator: str = "gaussian",
                  kl_weight: float = 0.01,       # KL(q(z|x) || N(0, I)) of the item latents
                  feat_weight: float = 1.0,      # feature reconstruction weight while pretraining
                  finetune_feat_weight: float = 0.0,  # feature reconstruction weight while fine-tuning
@@ -140,23 +149,27 @@ class CADMR(Recommender):
                  id_dim: int = 64,              # learned item embedding size, used only when no content modality exists
                  **params):
         if attend_to not in ("rated", "all"): raise ValueError(f"attend_to must be 'rated' or 'all', not {attend_to!r}")
-        if tc_estimator not in ("gaussian", "mws"): raise ValueError(f"tc_estimator must be 'gaussian' or 'mws', not {tc_estimator!r}")
+        if tc_estimator not in ("gaussian", "mws"):
+            raise ValueError(f"tc_estimator must be 'gaussian' or 'mws', not {tc_estimator!r}")
         if heads < 1: raise ValueError(f"heads must be at least 1, not {heads}")
-        super().__init__(ds, modalities=tuple(modalities), ae_hidden=ae_hidden, ae_latent=ae_latent, feat_hidden=feat_hidden,
-                         n_factors=n_factors, heads=heads, head_dim=head_dim, attend_to=attend_to, corruption=corruption,
-                         pos_weight=pos_weight, tc_weight=tc_weight, tc_estimator=tc_estimator, kl_weight=kl_weight,
-                         feat_weight=feat_weight, finetune_feat_weight=finetune_feat_weight, pretrain_epochs=pretrain_epochs,
+        super().__init__(ds, modalities=tuple(modalities), ae_hidden=ae_hidden, ae_latent=ae_latent,
+                         feat_hidden=feat_hidden, n_factors=n_factors, heads=heads, head_dim=head_dim,
+                         attend_to=attend_to, corruption=corruption, pos_weight=pos_weight, tc_weight=tc_weight,
+                         tc_estimator=tc_estimator, kl_weight=kl_weight, feat_weight=feat_weight,
+                         finetune_feat_weight=finetune_feat_weight, pretrain_epochs=pretrain_epochs,
                          attention=attention, dropout=dropout, id_dim=id_dim, **params)
         self.R = training_matrix(ds.train, ds.n_users, ds.n_items)
         self.pretrain_pairs = int(round(pretrain_epochs * len(ds.train)))
-        self.register_buffer("seen", torch.zeros((), dtype=torch.long))      # training pairs consumed: drives the schedule
+        # training pairs consumed: drives the schedule
+        self.register_buffer("seen", torch.zeros((), dtype=torch.long))
         self.enc_in = nn.Parameter(torch.empty(ds.n_items, ae_hidden)); nn.init.xavier_uniform_(self.enc_in)
         self.enc_bias = nn.Parameter(torch.zeros(ae_hidden))
         self.enc_out = nn.Linear(ae_hidden, ae_latent)
         self.decoder = nn.Sequential(nn.Linear(ae_latent, ae_hidden), nn.Tanh(), nn.Linear(ae_hidden, ds.n_items))
         self.modalities = [m for m in modalities if m in ds.features]
         if not self.modalities:
-            warnings.warn(f"{ds.name}: none of {list(modalities)} present; CADMR uses a learned item embedding as its only modality")
+            warnings.warn(f"{ds.name}: none of {list(modalities)} present; CADMR "
+                          "uses a learned item embedding as its only modality")
             self.item_emb = nn.Embedding(ds.n_items, id_dim); nn.init.normal_(self.item_emb.weight, std=0.1)
             self.register_buffer("mask_id", torch.ones(ds.n_items, dtype=torch.bool)); self.modalities = ["id"]
         for m in self.modalities:
@@ -165,8 +178,10 @@ class CADMR(Recommender):
             self.register_buffer(f"feat_{m}", torch.as_tensor(vals, dtype=torch.float32))
             self.register_buffer(f"mask_{m}", torch.as_tensor(mask, dtype=torch.bool))
         dims = {m: (id_dim if m == "id" else getattr(self, f"feat_{m}").shape[1]) for m in self.modalities}
-        self.extractors = nn.ModuleDict({m: ModalityEncoder(d, feat_hidden, n_factors, dropout) for m, d in dims.items()})
-        self.feat_decoders = nn.ModuleDict({m: nn.Sequential(nn.Linear(n_factors, feat_hidden), nn.GELU(), nn.Linear(feat_hidden, d))
+        self.extractors = nn.ModuleDict({m: ModalityEncoder(d, feat_hidden, n_factors, dropout)
+                                         for m, d in dims.items()})
+        self.feat_decoders = nn.ModuleDict({m: nn.Sequential(nn.Linear(n_factors, feat_hidden), nn.GELU(),
+                                                             nn.Linear(feat_hidden, d))
                                             for m, d in dims.items()})
         self.cross = CrossAttention(ae_latent, n_factors, heads, head_dim) if attention else None
         self.attend_to, self.corruption, self.pos_weight = attend_to, corruption, pos_weight
@@ -201,7 +216,8 @@ def total_correlation(self: CADMR, z, mu, logvar):
 
 @patch
 def feature_loss(self: CADMR, items):
-    "Extractors' loss on `items`: masked reconstruction (MSE) of each modality's layer-normalised features, and the KL; with the latents."
+    ("Extractors' loss on `items`: masked reconstruction (MSE) of each "
+     "modality's layer-normalised features, and the KL; with the latents.")
     z, mu, logvar, _ = self.item_latents(items, sample=self.training)
     rec = z.new_zeros(())
     for m in self.modalities:
@@ -217,8 +233,8 @@ def feature_loss(self: CADMR, items):
 def encode(self: CADMR, rows, cols, n_rows: int):
     "Autoencoder code of binary rows given as (row, col) pairs: L2-normalised input, sparse first layer, tanh."
     counts = torch.bincount(rows, minlength=n_rows).clamp(min=1).float()
-    x = torch.sparse_coo_tensor(torch.stack([rows, cols]), counts[rows].rsqrt(), (n_rows, self.n_items), device=self.enc_in.device,
-                                check_invariants=False)
+    x = torch.sparse_coo_tensor(torch.stack([rows, cols]), counts[rows].rsqrt(), (n_rows, self.n_items),
+                                device=self.enc_in.device, check_invariants=False)
     return self.enc_out(torch.tanh(torch.sparse.mm(x, self.enc_in) + self.enc_bias))
 
 @patch
@@ -248,11 +264,13 @@ def rating_mse(self: CADMR, g,   # (B, ae_hidden) the decoder's last hidden laye
 # %% ../../nbs/22_cadmr.ipynb #a585aa49
 @patch
 def loss(self: CADMR, users, pos, neg):
-    "Pretraining (autoencoder and extractors, independently) until `pretrain_epochs`, then fine-tuning with cross-attention."
+    ("Pretraining (autoencoder and extractors, independently) until "
+     "`pretrain_epochs`, then fine-tuning with cross-attention.")
     u = torch.unique(users).cpu().numpy()
     (rows, cols), (vrows, vcols) = batch_rows(self.R, u, self.corruption if self.training else 0.0)
     rows, cols, vrows, vcols = (t.to(self.enc_in.device) for t in (rows, cols, vrows, vcols))
-    items = torch.unique(torch.cat([pos.reshape(-1), neg.reshape(-1)]))      # item minibatch of the feature and TC terms
+    # item minibatch of the feature and TC terms
+    items = torch.unique(torch.cat([pos.reshape(-1), neg.reshape(-1)]))
     finetune = self.finetuning and self.cross is not None
     h = self.code(vrows, vcols, len(u), use_attention=finetune)
     mse = self.rating_mse(self.decoder[1](self.decoder[0](h)), rows, cols)
@@ -263,7 +281,8 @@ def loss(self: CADMR, users, pos, neg):
         feat, kl = z.new_zeros(()), 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1).mean()
     if self.tc_weight > 0: tc = self.total_correlation(z, mu, logvar)
     else:
-        with torch.no_grad(): tc = self.total_correlation(z, mu, logvar)       # logged only: no gradient when lambda = 0
+        # logged only: no gradient when lambda = 0
+        with torch.no_grad(): tc = self.total_correlation(z, mu, logvar)
     if self.training: self.seen += len(users)
     total = mse + fw * feat + self.kl_weight * kl + self.tc_weight * tc
     return dict(total=total, mse=mse, feat=feat, kl=kl, tc=tc, finetune=torch.tensor(float(finetune)))
@@ -273,7 +292,8 @@ def score_users(self: CADMR, users):
     "Decoded rows of the users' full (uncorrupted) training rows; the evaluator masks the training items."
     u = users.cpu().numpy()
     (rows, cols), _ = batch_rows(self.R, u, 0.0)
-    return self.reconstruct(rows.to(self.enc_in.device), cols.to(self.enc_in.device), len(u), use_attention=self.finetuning)
+    return self.reconstruct(rows.to(self.enc_in.device), cols.to(self.enc_in.device), len(u),
+                            use_attention=self.finetuning)
 
 # %% ../../nbs/22_cadmr.ipynb #3ec45667
 def subsample_train(ds,                  # a prepared Dataset

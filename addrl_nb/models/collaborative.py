@@ -5,7 +5,6 @@
 # %% ../../nbs/10_baselines_cf.ipynb #c002
 from __future__ import annotations
 import warnings
-import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -20,14 +19,18 @@ __all__ = ['SparsePattern', 'spmm', 'sddmm', 'NeuMF', 'GraphRecommender', 'light
 
 # %% ../../nbs/10_baselines_cf.ipynb #c006
 class SparsePattern:
-    "The fixed non-zero pattern of a square matrix with symmetric structure (CSR order), for weighted products with gradients."
-    def __init__(self, adj: torch.Tensor):   # sparse COO (N, N) whose pattern is symmetric; its values are kept as `values`
+    ("The fixed non-zero pattern of a square matrix with symmetric "
+     "structure (CSR order), for weighted products with gradients.")
+    def __init__(self,
+                 adj: torch.Tensor):   # sparse COO (N, N) whose pattern is symmetric; its values are kept as `values`
         adj = adj.coalesce(); idx = adj.indices(); self.n = adj.shape[0]
         self.row, self.col, self.values = idx[0].contiguous(), idx[1].contiguous(), adj.values()
         self.crow = torch.searchsorted(self.row, torch.arange(self.n + 1, device=self.row.device))
         keys = self.row * self.n + self.col
-        self.perm = torch.searchsorted(keys, self.col * self.n + self.row).clamp(max=len(keys) - 1)   # position of (c, r)
-        if not torch.equal(keys[self.perm], self.col * self.n + self.row): raise ValueError("the sparsity pattern is not symmetric")
+        # position of (c, r)
+        self.perm = torch.searchsorted(keys, self.col * self.n + self.row).clamp(max=len(keys) - 1)
+        if not torch.equal(keys[self.perm], self.col * self.n + self.row):
+            raise ValueError("the sparsity pattern is not symmetric")
     def __len__(self): return len(self.row)
     def matrix(self, values: torch.Tensor) -> torch.Tensor:
         "A CSR matrix with this pattern and `values` (nnz,)."
@@ -46,7 +49,8 @@ class _SpMM(torch.autograd.Function):
     def backward(ctx, g):
         values, x = ctx.saved_tensors; p = ctx.pattern
         gv = sddmm(p, g, x) if ctx.needs_input_grad[0] else None                       # d/dv_(r,c) = g_r . x_c
-        gx = p.matrix(values[p.perm]) @ g if ctx.needs_input_grad[1] else None          # A^T g: same pattern, transposed values
+        # A^T g: same pattern, transposed values
+        gx = p.matrix(values[p.perm]) @ g if ctx.needs_input_grad[1] else None
         return gv, gx, None
 
 class _SDDMM(torch.autograd.Function):
@@ -85,11 +89,13 @@ class NeuMF(Recommender):
                  score_budget: int = 1 << 21,     # floats in the (users, items, hidden) tensor when scoring all items
                  **params):
         super().__init__(ds, dim=dim, mlp_layers=tuple(mlp_layers), reg=reg, dropout=dropout, **params)
-        if len(mlp_layers) < 2 or mlp_layers[0] % 2: raise ValueError(f"mlp_layers needs an even input size and at least one layer, not {mlp_layers}")
+        if len(mlp_layers) < 2 or mlp_layers[0] % 2:
+            raise ValueError(f"mlp_layers needs an even input size and at least one layer, not {mlp_layers}")
         h = mlp_layers[0] // 2
         self.gmf_user, self.gmf_item = nn.Embedding(ds.n_users, dim), nn.Embedding(ds.n_items, dim)
         self.mlp_user, self.mlp_item = nn.Embedding(ds.n_users, h), nn.Embedding(ds.n_items, h)
-        self.first_user, self.first_item = nn.Linear(h, mlp_layers[1]), nn.Linear(h, mlp_layers[1], bias=False)  # W [u; i] = W_u u + W_i i
+        # W [u; i] = W_u u + W_i i
+        self.first_user, self.first_item = nn.Linear(h, mlp_layers[1]), nn.Linear(h, mlp_layers[1], bias=False)
         layers = [nn.ReLU(), nn.Dropout(dropout)]
         for a, b in zip(mlp_layers[1:-1], mlp_layers[2:]): layers += [nn.Linear(a, b), nn.ReLU(), nn.Dropout(dropout)]
         self.tower = nn.Sequential(*layers)
@@ -118,11 +124,13 @@ class NeuMF(Recommender):
         gi, mi = self.gmf_item.weight[None], self.first_item(self.mlp_item.weight)[None]    # (1, N, d) (1, N, h_1)
         gu, mu = self.gmf_user(users)[:, None], self.first_user(self.mlp_user(users))[:, None]
         step = max(1, self.score_budget // (self.n_items * mi.shape[-1]))
-        return torch.cat([self.fused_scores(gu[s:s + step], gi, mu[s:s + step], mi) for s in range(0, len(users), step)])
+        return torch.cat([self.fused_scores(gu[s:s + step], gi, mu[s:s + step], mi)
+                          for s in range(0, len(users), step)])
 
 # %% ../../nbs/10_baselines_cf.ipynb #c014
 class GraphRecommender(Recommender):
-    "Shared machinery of graph models: ego embeddings, the normalised adjacency, BPR + L2 on ego embeddings, cached final embeddings."
+    ("Shared machinery of graph models: ego embeddings, the normalised "
+     "adjacency, BPR + L2 on ego embeddings, cached final embeddings.")
     def __init__(self, ds,
                  dim: int = 64,                   # ego embedding size
                  reg: float = 1e-4,               # L2 on the batch's ego embeddings
@@ -245,7 +253,8 @@ def intent_graph_values(graph: SparsePattern,   # edge pattern
                        ) -> torch.Tensor:       # (nnz, K)
     "Eqs. 5-6: softmax of the scores over intents, then D_k^-1/2 S_k D_k^-1/2 with D_k the row sums."
     w = logits.softmax(1)
-    inv = torch.zeros(graph.n, w.shape[1], dtype=w.dtype, device=w.device).index_add_(0, graph.row, w).clamp(min=1e-12).rsqrt()
+    inv = (torch.zeros(graph.n, w.shape[1], dtype=w.dtype, device=w.device)
+           .index_add_(0, graph.row, w).clamp(min=1e-12).rsqrt())
     return w * inv[graph.row] * inv[graph.col]
 
 def routing_layer(graph: SparsePattern,  # edge pattern
@@ -265,7 +274,8 @@ def routing_layer(graph: SparsePattern,  # edge pattern
 # %% ../../nbs/10_baselines_cf.ipynb #c028
 @register_model("dgcf")
 class DGCF(GraphRecommender):
-    "DGCF: K intent chunks, routing over K intent-aware graphs, mean of layer outputs, distance-correlation independence loss."
+    ("DGCF: K intent chunks, routing over K intent-aware graphs, "
+     "mean of layer outputs, distance-correlation independence loss.")
     def __init__(self, ds, dim: int = 64,
                  n_intents: int = 4,              # K, the number of intent chunks
                  n_layers: int = 1,
@@ -274,16 +284,20 @@ class DGCF(GraphRecommender):
                  cor: float = 0.01,               # weight of the independence loss (0 = off)
                  cor_pairs: str = "all",          # 'all' intent pairs (paper) or 'adjacent' ones (authors' code)
                  **params):
-        super().__init__(ds, dim=dim, reg=reg, n_intents=n_intents, n_layers=n_layers, n_iterations=n_iterations, cor=cor, cor_pairs=cor_pairs, **params)
+        super().__init__(ds, dim=dim, reg=reg, n_intents=n_intents, n_layers=n_layers, n_iterations=n_iterations,
+                         cor=cor, cor_pairs=cor_pairs, **params)
         if dim % n_intents: raise ValueError(f"dim ({dim}) must be divisible by n_intents ({n_intents})")
-        if cor_pairs not in ("all", "adjacent"): raise ValueError(f"cor_pairs must be 'all' or 'adjacent', not {cor_pairs!r}")
-        self.K, self.n_layers, self.n_iterations, self.cor, self.cor_pairs = n_intents, n_layers, n_iterations, cor, cor_pairs
+        if cor_pairs not in ("all", "adjacent"):
+            raise ValueError(f"cor_pairs must be 'all' or 'adjacent', not {cor_pairs!r}")
+        self.K, self.n_layers, self.n_iterations, self.cor, self.cor_pairs = (
+            n_intents, n_layers, n_iterations, cor, cor_pairs)
         self.n_train = len(ds.train)
 
     def propagate(self, return_weights: bool = False):
         graph, N = self.graph(), self.n_users + self.n_items
         x = self.ego().view(N, self.K, -1); outs = [x]
-        logits = x.new_ones(len(graph), self.K)                                        # S_k = 1 on every edge at the start
+        # S_k = 1 on every edge at the start
+        logits = x.new_ones(len(graph), self.K)
         for _ in range(self.n_layers):
             x, logits = routing_layer(graph, x, logits, self.n_iterations); outs.append(x)
         u, i = torch.stack(outs).mean(0).reshape(N, -1).split([self.n_users, self.n_items])
@@ -300,7 +314,8 @@ class DGCF(GraphRecommender):
 
     def extra_losses(self, users, users_final, items_final):
         if not self.cor or self.K < 2: return {}
-        n_batches = self.n_train // len(users) + 1                                    # the authors' sample size: nodes / batches
+        # the authors' sample size: nodes / batches
+        n_batches = self.n_train // len(users) + 1
         size = max(self.n_users // n_batches, self.n_items // n_batches, 2)
         dcor = self.independence_loss(users_final, items_final, min(size, self.n_users), min(size, self.n_items))
         return dict(cor=self.cor * len(users) * dcor)

@@ -17,12 +17,14 @@ __all__ = ['normalized_adjacency']
 
 # %% ../../nbs/06a_graph.ipynb #a7794ec9
 def _load_cached_adjacency(path: Path, size: tuple) -> torch.Tensor | None:
-    "The sparse adjacency cached at `path`, or None (with a logged warning) when the file is unreadable or does not fit `size`."
+    ("The sparse adjacency cached at `path`, or None (with a logged "
+     "warning) when the file is unreadable or does not fit `size`.")
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)  # tensors and containers only: never runs code
         indices, values, shape = saved["indices"], saved["values"], tuple(saved["size"].tolist())
         if shape != size or indices.dtype != torch.int64 or indices.shape != (2, len(values)) or values.ndim != 1:
-            raise ValueError(f"size {shape}, indices {tuple(indices.shape)}, values {tuple(values.shape)} for a {size} matrix")
+            raise ValueError(f"size {shape}, indices {tuple(indices.shape)}, "
+                             f"values {tuple(values.shape)} for a {size} matrix")
         return torch.sparse_coo_tensor(indices, values, size, check_invariants=True).coalesce()
     except Exception as e:
         _log.warning(f"{path}: unusable graph cache ({type(e).__name__}: {str(e).strip()[:200]}); rebuilding it")
@@ -39,11 +41,13 @@ def normalized_adjacency(train: np.ndarray,   # (n, 2) training user, item pairs
         key = stable_hash(dict(n=(n_users, n_items), pairs=hashlib.sha256(pairs.tobytes()).hexdigest()))
         path = cache_dir(cache) / "graphs" / f"adj-{key}.pt"
         if path.exists() and (adj := _load_cached_adjacency(path, size)) is not None: return adj
-    rows = np.concatenate([pairs[:, 0], pairs[:, 1] + n_users]); cols = np.concatenate([pairs[:, 1] + n_users, pairs[:, 0]])
+    rows = np.concatenate([pairs[:, 0], pairs[:, 1] + n_users])
+    cols = np.concatenate([pairs[:, 1] + n_users, pairs[:, 0]])
     deg = np.bincount(rows, minlength=n_users + n_items).astype(np.float64)
     inv = np.where(deg > 0, deg ** -0.5, 0.0)
     vals = inv[rows] * inv[cols]
-    adj = torch.sparse_coo_tensor(torch.as_tensor(np.stack([rows, cols])), torch.as_tensor(vals, dtype=torch.float32), size).coalesce()
+    adj = torch.sparse_coo_tensor(torch.as_tensor(np.stack([rows, cols])),
+                                  torch.as_tensor(vals, dtype=torch.float32), size).coalesce()
     if path is not None:
         plain = dict(indices=adj.indices().clone(), values=adj.values().clone(), size=torch.tensor(size))
         atomic_write(path, lambda p: torch.save(plain, p))

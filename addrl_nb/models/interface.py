@@ -5,7 +5,6 @@
 # %% ../../nbs/06_models.ipynb #a2a1a975
 from __future__ import annotations
 import importlib, pkgutil
-from dataclasses import dataclass, field, asdict
 import numpy as np
 import torch
 from torch import nn
@@ -28,7 +27,8 @@ def register_model(name: str):
 
 def model_modules() -> list[str]:
     "Every module of the `addrl_nb.models` package: the places where models are defined and registered."
-    return sorted(f"{models_package.__name__}.{m.name}" for m in pkgutil.iter_modules(models_package.__path__) if not m.name.startswith("_"))
+    return sorted(f"{models_package.__name__}.{m.name}"
+                  for m in pkgutil.iter_modules(models_package.__path__) if not m.name.startswith("_"))
 
 def _import_model_modules():
     "Import every module of the models package, so that its models register (discovery: no list to keep)."
@@ -37,7 +37,8 @@ def _import_model_modules():
 def get_model(name: str):
     "The model class registered as `name`, importing the model modules on first use."
     if name not in MODELS: _import_model_modules()
-    if name not in MODELS: raise SettingError("--model", f"unknown model {name!r}", f"use one of the registered models: {', '.join(sorted(MODELS))}")
+    if name not in MODELS: raise SettingError("--model", f"unknown model {name!r}",
+                                              f"use one of the registered models: {', '.join(sorted(MODELS))}")
     return MODELS[name]
 
 def all_models() -> list[str]:
@@ -57,7 +58,8 @@ class Recommender(nn.Module):
     def after_step(self):
         "Hook called by the trainer after every optimiser step (e.g. to project embeddings back onto a constraint set)."
     @property
-    def device(self): return next(self.parameters()).device if any(True for _ in self.parameters()) else torch.device("cpu")
+    def device(self):
+        return next(self.parameters()).device if any(True for _ in self.parameters()) else torch.device("cpu")
 
 # %% ../../nbs/06_models.ipynb #ac3e67d4
 class NegativeSampler:
@@ -71,7 +73,8 @@ class NegativeSampler:
 
     def is_positive(self, users, items):
         "Whether each (user, item) is a training positive."
-        k = users.unsqueeze(-1).expand_as(items) * self.n_items + items if items.dim() > users.dim() else users * self.n_items + items
+        k = (users.unsqueeze(-1).expand_as(items) * self.n_items + items if items.dim() > users.dim()
+             else users * self.n_items + items)
         pos = torch.searchsorted(self.keys, k).clamp(max=len(self.keys) - 1)
         return self.keys[pos] == k
 
@@ -101,7 +104,8 @@ class Popularity(Recommender):
     trainable = False
     def __init__(self, ds, **params):
         super().__init__(ds, **params)
-        self.register_buffer("counts", torch.as_tensor(np.bincount(ds.train[:, 1], minlength=ds.n_items), dtype=torch.float32))
+        self.register_buffer("counts",
+                             torch.as_tensor(np.bincount(ds.train[:, 1], minlength=ds.n_items), dtype=torch.float32))
     def score_users(self, users): return self.counts.expand(len(users), -1)
 
 # %% ../../nbs/06_models.ipynb #11585d91

@@ -25,7 +25,8 @@ DEFAULT_ROLES = dict(category="shared_visual", brand="shared_text", price="text"
 def attribute_roles(attributes,            # attribute names of the dataset
                     has_image: bool,       # the dataset has an image branch
                     has_text: bool,        # the dataset has a text branch (or the ID fallback)
-                    roles: dict | None = None,  # attribute -> role; missing attributes default to DEFAULT_ROLES, else 'text'
+                    # attribute -> role; missing attributes default to DEFAULT_ROLES, else 'text'
+                    roles: dict | None = None,
                    ) -> dict:
     "The role of every attribute in Algorithm 1, collapsed onto the modalities the dataset has."
     roles = {**DEFAULT_ROLES, **(roles or {})}
@@ -59,13 +60,15 @@ def history_tensor(train: np.ndarray,     # (n, 2) training (user, item) pairs
 # %% ../../nbs/20_mdr.ipynb #799ec9ca
 def item_tokens(items: pd.DataFrame) -> list[list[str]]:
     "Tokens of each item's title, else its title phrase."
-    text = items["title"].fillna("").where(items["title"].fillna("") != "", items.get("title_phrase", pd.Series([""] * len(items))).fillna(""))
+    text = items["title"].fillna("").where(items["title"].fillna("") != "",
+                                           items.get("title_phrase", pd.Series([""] * len(items))).fillna(""))
     return [re.findall(r"[a-z0-9]+", t.lower()) for t in text]
 
 def token_matrix(tokens: list[list[str]],  # tokens per item
                  min_count: int = 2,       # tokens on fewer items are dropped
                  max_len: int = 20,        # tokens kept per item
-                ) -> tuple[torch.Tensor, list[str]]:   # (n_items, T) indices, 0 = padding; vocabulary, index 0 = '<pad>'
+                 # (n_items, T) indices, 0 = padding; vocabulary, index 0 = '<pad>'
+                ) -> tuple[torch.Tensor, list[str]]:
     "Padded token indices of every item and the vocabulary."
     df = Counter(t for toks in tokens for t in set(toks))
     vocab = ["<pad>"] + sorted(t for t, c in df.items() if c >= min_count)
@@ -79,7 +82,8 @@ def token_matrix(tokens: list[list[str]],  # tokens per item
 class ImageVAEEncoder(nn.Module):
     "Eq. 1: image vector -> mean and log-variance of the disentangled latent."
     def __init__(self, in_dim: int, latent: int, hidden: int = 128):
-        super().__init__(); self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent))
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent))
     def forward(self, x): return self.net(x).chunk(2, dim=-1)      # (N, latent) mean, (N, latent) log-variance
 
 class AttentionTextEncoder(nn.Module):
@@ -119,10 +123,13 @@ class DINPredictor(nn.Module):
     "Eqs. 18-20: DIN attention of history items to the candidate, weighted sum, and prediction MLP (logits)."
     def __init__(self, dim: int, att_hidden: int = 4, pred_hidden: int = 4, att_norm: str = "softmax"):
         super().__init__()
-        if att_norm not in ("softmax", "none"): raise ValueError(f"att_norm must be 'softmax' or 'none', not {att_norm!r}")
+        if att_norm not in ("softmax", "none"):
+            raise ValueError(f"att_norm must be 'softmax' or 'none', not {att_norm!r}")
         self.att_norm, self.Ha = att_norm, att_hidden
-        self.att_in = nn.Linear(4 * dim, att_hidden); self.att_out = nn.Linear(att_hidden, 1)   # on [h_i, h_k, h_i-h_k, h_i*h_k]
-        self.pred_in = nn.Linear(3 * dim, pred_hidden); self.pred_out = nn.Linear(pred_hidden, 1)  # on [u_A, h_i, u_A*h_i]
+        # on [h_i, h_k, h_i-h_k, h_i*h_k]
+        self.att_in = nn.Linear(4 * dim, att_hidden); self.att_out = nn.Linear(att_hidden, 1)
+        # on [u_A, h_i, u_A*h_i]
+        self.pred_in = nn.Linear(3 * dim, pred_hidden); self.pred_out = nn.Linear(pred_hidden, 1)
 
     def _parts(self, W, n):
         return W.split(W.shape[1] // n, dim=1)
@@ -143,7 +150,8 @@ class DINPredictor(nn.Module):
             a = a.masked_fill(~mask, -torch.inf)
             w = torch.nan_to_num(a.softmax(-1))                      # an empty history gives zero weights
         else: w = a * mask
-        zp = (w.unsqueeze(-1) * (bil[..., self.Ha:] + (hist @ Pu.T).unsqueeze(1))).sum(2) + cb @ Pi.T + self.pred_in.bias
+        zp = ((w.unsqueeze(-1) * (bil[..., self.Ha:] + (hist @ Pu.T).unsqueeze(1))).sum(2)
+              + cb @ Pi.T + self.pred_in.bias)
         return (F.relu(zp) @ self.pred_out.weight.T).squeeze(-1) + self.pred_out.bias, w
 
 # %% ../../nbs/20_mdr.ipynb #5e97be15
@@ -174,14 +182,18 @@ class MDR(Recommender):
                  variant: str = "full",          # 'full' or 'wo_ic'
                  **params):
         if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}; known: {list(VARIANTS)}")
-        if text_source not in ("sentence", "words"): raise ValueError(f"text_source must be 'sentence' or 'words', not {text_source!r}")
+        if text_source not in ("sentence", "words"):
+            raise ValueError(f"text_source must be 'sentence' or 'words', not {text_source!r}")
         eta = VARIANTS[variant].get("eta", eta)
-        super().__init__(ds, factor_dim=factor_dim, blackbox_dim=blackbox_dim, roles=roles, alpha=alpha, beta=beta, gamma=gamma, eta=eta, mu=mu,
-                         text_source=text_source, word_dim=word_dim, min_word_count=min_word_count, max_title_tokens=max_title_tokens,
-                         n_text_neg=n_text_neg, vae_hidden=vae_hidden, extractor_hidden=extractor_hidden, fusion_hidden=fusion_hidden,
-                         att_hidden=att_hidden, pred_hidden=pred_hidden, att_norm=att_norm, ws_text=ws_text, max_history=max_history,
-                         history_seed=history_seed, modalities=tuple(modalities), variant=variant, **params)
-        self.w = dict(alpha=alpha, beta=beta, gamma=gamma, eta=eta, mu=mu); self.n_text_neg, self.dk, self.bb = n_text_neg, factor_dim, blackbox_dim
+        super().__init__(ds, factor_dim=factor_dim, blackbox_dim=blackbox_dim, roles=roles, alpha=alpha, beta=beta,
+                         gamma=gamma, eta=eta, mu=mu, text_source=text_source, word_dim=word_dim,
+                         min_word_count=min_word_count, max_title_tokens=max_title_tokens, n_text_neg=n_text_neg,
+                         vae_hidden=vae_hidden, extractor_hidden=extractor_hidden, fusion_hidden=fusion_hidden,
+                         att_hidden=att_hidden, pred_hidden=pred_hidden, att_norm=att_norm, ws_text=ws_text,
+                         max_history=max_history, history_seed=history_seed, modalities=tuple(modalities),
+                         variant=variant, **params)
+        self.w = dict(alpha=alpha, beta=beta, gamma=gamma, eta=eta, mu=mu)
+        self.n_text_neg, self.dk, self.bb = n_text_neg, factor_dim, blackbox_dim
         self.has_image = "image" in modalities and "image" in ds.features
         has_titles = (ds.items["title"].fillna("") + ds.items.get("title_phrase", "")).str.strip().ne("").any()
         self.text_mode = None
@@ -192,8 +204,10 @@ class MDR(Recommender):
         self.has_text = self.text_mode is not None
         self.attributes = list(ds.attribute_names)
         self.roles = attribute_roles(self.attributes, self.has_image, self.has_text, roles)
-        self.visual_atts = [a for a in self.attributes if self.roles[a] in ("shared_visual", "shared_text", "visual")] if self.has_image else []
-        self.text_atts = [a for a in self.attributes if self.roles[a] in ("shared_visual", "shared_text", "text")] if self.has_text else []
+        self.visual_atts = [a for a in self.attributes
+                            if self.roles[a] in ("shared_visual", "shared_text", "visual")] if self.has_image else []
+        self.text_atts = [a for a in self.attributes
+                          if self.roles[a] in ("shared_visual", "shared_text", "text")] if self.has_text else []
         self.factor_names = self.attributes + ["blackbox"]
         self.dim = len(self.attributes) * factor_dim + blackbox_dim
         # image branch (eq. 1) and decoder (eq. 9)
@@ -201,34 +215,43 @@ class MDR(Recommender):
             values, mask = ds.features["image"]
             self.register_buffer("x_image", F.normalize(torch.as_tensor(values, dtype=torch.float32), dim=-1))
             self.register_buffer("has_image_item", torch.as_tensor(mask, dtype=torch.bool))
-            self.image_encoder = ImageVAEEncoder(values.shape[1], len(self.visual_atts) * factor_dim + blackbox_dim, vae_hidden)
-            self.image_decoder = nn.Sequential(nn.Linear(len(self.visual_atts) * factor_dim + blackbox_dim, vae_hidden), nn.ReLU(), nn.Linear(vae_hidden, values.shape[1]))
+            self.image_encoder = ImageVAEEncoder(values.shape[1],
+                                                 len(self.visual_atts) * factor_dim + blackbox_dim, vae_hidden)
+            self.image_decoder = nn.Sequential(nn.Linear(len(self.visual_atts) * factor_dim + blackbox_dim, vae_hidden),
+                                               nn.ReLU(), nn.Linear(vae_hidden, values.shape[1]))
         # text branch (eqs. 2-3) and decoder (eq. 14)
         if self.text_mode == "sentence":
             values, mask = ds.features["text"]; text_dim = values.shape[1]
             self.register_buffer("x_text", F.normalize(torch.as_tensor(values, dtype=torch.float32), dim=-1))
             self.register_buffer("has_text_item", torch.as_tensor(mask, dtype=torch.bool))
         elif self.text_mode == "words":
-            tokens, self.vocab = token_matrix(item_tokens(ds.items), min_word_count, max_title_tokens); text_dim = word_dim
+            tokens, self.vocab = token_matrix(item_tokens(ds.items), min_word_count, max_title_tokens)
+            text_dim = word_dim
             self.register_buffer("tokens", tokens); self.register_buffer("has_text_item", (tokens > 0).any(1))
-            self.word = nn.Embedding(len(self.vocab), word_dim, padding_idx=0); self.text_encoder = AttentionTextEncoder(word_dim)
+            self.word = nn.Embedding(len(self.vocab), word_dim, padding_idx=0)
+            self.text_encoder = AttentionTextEncoder(word_dim)
         elif self.text_mode == "id":
             text_dim = word_dim; self.item_embedding = nn.Embedding(ds.n_items, word_dim)
             self.register_buffer("has_text_item", torch.ones(ds.n_items, dtype=torch.bool))
         if self.has_text:
-            self.extractors = nn.ModuleList([extractor(text_dim, factor_dim, extractor_hidden) for _ in self.text_atts] + [extractor(text_dim, blackbox_dim, extractor_hidden)])
+            self.extractors = nn.ModuleList([extractor(text_dim, factor_dim, extractor_hidden) for _ in self.text_atts]
+                                            + [extractor(text_dim, blackbox_dim, extractor_hidden)])
             if self.text_mode != "id":
-                self.importance = nn.ModuleList([nn.Linear(factor_dim, 1) for _ in self.text_atts] + [nn.Linear(blackbox_dim, 1)])   # fc_j of eq. 14
+                self.importance = nn.ModuleList([nn.Linear(factor_dim, 1) for _ in self.text_atts]
+                                                + [nn.Linear(blackbox_dim, 1)])   # fc_j of eq. 14
                 self.D = nn.Parameter(torch.randn(len(self.text_atts) + 1, text_dim) / text_dim ** 0.5)
         # fusion (Algorithm 1) and the information constraint's black box
         self.fusion = nn.ModuleDict({a: extractor(2 * factor_dim, factor_dim, fusion_hidden) for a in self.attributes
                                      if self.roles[a].startswith("shared") and self.has_image and self.has_text})
-        self.blackbox = extractor(blackbox_dim * (int(self.has_image) + int(self.has_text)), blackbox_dim, fusion_hidden)
+        self.blackbox = extractor(blackbox_dim * (int(self.has_image) + int(self.has_text)),
+                                  blackbox_dim, fusion_hidden)
         # weak supervision (eqs. 12-13)
         self.ws_image = nn.ModuleDict({a: nn.Linear(factor_dim, len(ds.attribute_values[a])) for a in self.visual_atts})
-        self.ws_text = nn.ModuleDict({a: nn.Linear(factor_dim, len(ds.attribute_values[a])) for a in self.text_atts}) if ws_text else nn.ModuleDict()
-        self.register_buffer("labels", torch.as_tensor(np.stack([ds.attributes[a] for a in self.attributes], 1) if self.attributes
-                                                        else np.zeros((ds.n_items, 0)), dtype=torch.long))
+        self.ws_text = (nn.ModuleDict({a: nn.Linear(factor_dim, len(ds.attribute_values[a])) for a in self.text_atts})
+                        if ws_text else nn.ModuleDict())
+        self.register_buffer("labels", torch.as_tensor(
+            np.stack([ds.attributes[a] for a in self.attributes], 1) if self.attributes else np.zeros((ds.n_items, 0)),
+            dtype=torch.long))
         # DIN (eqs. 18-20) over the training histories
         self.din = DINPredictor(self.dim, att_hidden, pred_hidden, att_norm)
         hist, lengths = history_tensor(ds.train, ds.n_users, max_history, history_seed)
@@ -272,7 +295,8 @@ class MDR(Recommender):
                 r.append(torch.where(both, fused, torch.where(img[:, None], u[a], v[a] * txt[:, None])))
             elif a in u: r.append(u[a] * img[:, None])
             else: r.append(v[a] * txt[:, None])
-        parts = ([u["blackbox"] * img[:, None]] if self.has_image else []) + ([v["blackbox"] * txt[:, None]] if self.has_text else [])
+        parts = (([u["blackbox"] * img[:, None]] if self.has_image else [])
+                 + ([v["blackbox"] * txt[:, None]] if self.has_text else []))
         r.append(self.blackbox(torch.cat(parts, -1)))                 # step 7: the black box, under the IC
         out["r_factors"] = dict(zip(self.factor_names, r)); out["h"] = torch.cat(r, -1)
         return out
@@ -295,7 +319,9 @@ class MDR(Recommender):
             out["text"] = text_reconstruction_loss(recon, target, neg, F.normalize(self.D, dim=-1))[txt].sum()
         if self.w["mu"]:
             ws = rep["h"].new_zeros(())
-            for heads, factors, has in ((self.ws_image, rep["mean"][:, :len(self.visual_atts) * self.dk] if self.has_image else None, img),
+            for heads, factors, has in ((self.ws_image,
+                                         rep["mean"][:, :len(self.visual_atts) * self.dk] if self.has_image else None,
+                                         img),
                                         (self.ws_text, rep["v"], txt)):
                 for j, (a, clf) in enumerate(heads.items()):
                     f = factors[:, j * self.dk:(j + 1) * self.dk] if heads is self.ws_image else factors[a]
@@ -310,7 +336,6 @@ class MDR(Recommender):
         return (hist >= 0).unsqueeze(1) & (hist.unsqueeze(1) != cand.unsqueeze(-1))
 
     def loss(self, users, pos, neg):
-        B = len(users)
         cand = torch.cat([pos[:, None], neg], 1)                                        # (B, C)
         hist = self.hist[users][:, :max(1, int(self.hist_len[users].max()))]             # (B, L)
         items = torch.unique(torch.cat([cand.reshape(-1), hist[hist >= 0]]))
@@ -346,7 +371,8 @@ class MDR(Recommender):
         start, hidden = 0, self.din.Ha + self.pred_in_hidden()
         while start < n:
             step = max(1, budget // (self.n_items * hidden * max(1, int(lengths[order[start]]))))
-            L_end = int(lengths[order[min(n - 1, start + step - 1)]])               # lengths ascend: the chunk's longest
+            # lengths ascend: the chunk's longest
+            L_end = int(lengths[order[min(n - 1, start + step - 1)]])
             step = max(1, budget // (self.n_items * hidden * max(1, L_end)))
             rows = order[start:start + step]; L = max(1, int(lengths[rows].max()))
             hist = self.hist[users[rows]][:, :L]
@@ -378,21 +404,25 @@ def mdr_metrics(model,                  # a model with score_users
         scores = model.score_users(torch.as_tensor(batch)).float()
         seen_mask = torch.zeros_like(scores, dtype=torch.bool)
         lo, hi = np.searchsorted(s_sorted[:, 0], batch), np.searchsorted(s_sorted[:, 0], batch, side="right")
-        rows = np.repeat(np.arange(len(batch)), hi - lo); cols = np.concatenate([s_sorted[a:b, 1] for a, b in zip(lo, hi)])
+        rows = np.repeat(np.arange(len(batch)), hi - lo)
+        cols = np.concatenate([s_sorted[a:b, 1] for a, b in zip(lo, hi)])
         seen_mask[torch.as_tensor(rows), torch.as_tensor(cols)] = True
         lo, hi = np.searchsorted(t_sorted[:, 0], batch), np.searchsorted(t_sorted[:, 0], batch, side="right")
         for r, (a, b) in enumerate(zip(lo, hi)):
             pos = torch.as_tensor(t_sorted[a:b, 1]); negs = torch.nonzero(~seen_mask[r]).squeeze(1)
             sp, sn = scores[r, pos], scores[r, negs]
             sn_sorted = torch.sort(sn).values
-            below = torch.searchsorted(sn_sorted, sp, right=False).float(); ties = torch.searchsorted(sn_sorted, sp, right=True).float() - below
+            below = torch.searchsorted(sn_sorted, sp, right=False).float()
+            ties = torch.searchsorted(sn_sorted, sp, right=True).float() - below
             aucs.append(((below + 0.5 * ties) / len(negs)).mean().item()); weights.append(len(pos))
             sample = sn[torch.randint(len(negs), (len(pos), n_sampled), generator=g)]        # (P, n_sampled)
             rank = (sample > sp[:, None]).sum(1) + 0.5 * (sample == sp[:, None]).sum(1)       # 0 = first
-            ndcgs.extend(torch.where(rank < 10, 1.0 / torch.log2(rank + 2.0), torch.zeros_like(rank, dtype=torch.float)).tolist())
+            ndcgs.extend(torch.where(rank < 10, 1.0 / torch.log2(rank + 2.0),
+                                     torch.zeros_like(rank, dtype=torch.float)).tolist())
     aucs, weights = np.array(aucs), np.array(weights)
-    return dict(auc=float(aucs.mean()), auc_weighted=float((aucs * weights).sum() / weights.sum()), ndcg10_sampled=float(np.mean(ndcgs)),
-                n_users=int(len(users)), n_positives=int(weights.sum()), n_sampled=n_sampled)
+    return dict(auc=float(aucs.mean()), auc_weighted=float((aucs * weights).sum() / weights.sum()),
+                ndcg10_sampled=float(np.mean(ndcgs)), n_users=int(len(users)), n_positives=int(weights.sum()),
+                n_sampled=n_sampled)
 
 # %% ../../nbs/20_mdr.ipynb #58f3329a
 @torch.no_grad()
@@ -402,7 +432,8 @@ def text_factor_words(model,              # a trained MDR with a text branch
                       n_words: int = 10,
                      ) -> pd.DataFrame:
     "Figure 5: top title tokens (and dominant attribute values) of the items that weigh each text factor most."
-    if not model.has_text or model.text_mode == "id": raise ValueError("the model has no text branch (no text in this dataset)")
+    if not model.has_text or model.text_mode == "id":
+        raise ValueError("the model has no text branch (no text in this dataset)")
     model.eval(); items = torch.arange(ds.n_items)
     rep = model.represent(items); names = model.text_atts + ["blackbox"]
     p = torch.cat([model.importance[j](rep["r_factors"][a]) for j, a in enumerate(names)], -1).softmax(-1)
@@ -418,6 +449,7 @@ def text_factor_words(model,              # a trained MDR with a text branch
                    mean_weight=round(float(p[top, j].mean()), 4))
         for b in model.attributes:
             lab = ds.attributes[b][top]; lab = lab[lab > 0]
-            if len(lab): v = np.bincount(lab).argmax(); row[b] = f"{ds.attribute_values[b][v]} ({(lab == v).mean():.0%})"
+            if len(lab):
+                v = np.bincount(lab).argmax(); row[b] = f"{ds.attribute_values[b][v]} ({(lab == v).mean():.0%})"
         rows.append(row)
     return pd.DataFrame(rows).set_index("factor")

@@ -31,17 +31,21 @@ class ModalityEncoder(nn.Module):
                 ):
         super().__init__()
         values, mask = ds.features[m]; mask = np.asarray(mask, dtype=bool)
-        if not np.isfinite(values[mask]).all(): raise DataError(f"{ds.name} {m} features", "NaN or inf in the features", "regenerate them with `addrl features`")
+        if not np.isfinite(values[mask]).all():
+            raise DataError(f"{ds.name} {m} features", "NaN or inf in the features",
+                            "regenerate them with `addrl features`")
         feats = F.normalize(torch.as_tensor(np.where(mask[:, None], values, 0.0), dtype=torch.float32), dim=-1)
         self.register_buffer("feat", feats); self.register_buffer("mask", torch.as_tensor(mask))
         self.net, self.out_dim, self.placeholder = net, out_dim, placeholder
-        if placeholder not in ("learned", "zeros"): raise ValueError(f"placeholder must be 'learned' or 'zeros', not {placeholder!r}")
+        if placeholder not in ("learned", "zeros"):
+            raise ValueError(f"placeholder must be 'learned' or 'zeros', not {placeholder!r}")
         self.missing = nn.Parameter(torch.zeros(out_dim)) if placeholder == "learned" else None
 
     def forward(self, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Representations (N, out_dim) of `items` and whether each has the modality, (N,)."
         present = self.mask[items]
-        base = self.missing.expand(len(items), -1) if self.missing is not None else self.feat.new_zeros(len(items), self.out_dim)
+        base = (self.missing.expand(len(items), -1) if self.missing is not None
+                else self.feat.new_zeros(len(items), self.out_dim))
         out = base.clone()
         if present.any(): out[present] = self.net(self.feat[items[present]])
         return out, present
@@ -67,23 +71,27 @@ class JRL(ItemCache, Recommender):
                  dim: int = 64,                     # size of each source's representation
                  hidden: int = 256,                 # hidden width of each content encoder
                  modalities=("text", "image"),       # content modalities to use, where the dataset has them
-                 predictor_hidden: int = 0,         # 0: linear predictor (JRL's inner product, weighted); > 0: MLP width
+                 # 0: linear predictor (JRL's inner product, weighted); > 0: MLP width
+                 predictor_hidden: int = 0,
                  reg: float = 1e-4,                 # L2 on the batch's ID embeddings and user vectors
                  recon: float = 0.0,                # weight of the per-source feature reconstruction
                  neg_mode: str = "mean",            # BPR against the 'mean' of negatives or the 'hardest'
                  **params):
-        super().__init__(ds, dim=dim, hidden=hidden, modalities=tuple(modalities), predictor_hidden=predictor_hidden, reg=reg,
-                         recon=recon, neg_mode=neg_mode, **params)
+        super().__init__(ds, dim=dim, hidden=hidden, modalities=tuple(modalities), predictor_hidden=predictor_hidden,
+                         reg=reg, recon=recon, neg_mode=neg_mode, **params)
         self.content = content_modalities(ds, modalities); self.sources = ["id"] + self.content
         self.dim, self.reg, self.recon, self.neg_mode = dim, reg, recon, neg_mode
         M = len(self.sources)
         self.user, self.item = nn.Embedding(ds.n_users, M * dim), nn.Embedding(ds.n_items, dim)
-        self.enc = nn.ModuleDict({m: ModalityEncoder(ds, m, nn.Sequential(nn.Linear(ds.features[m][0].shape[1], hidden), nn.ReLU(),
-                                                                          nn.Linear(hidden, dim)), dim) for m in self.content})
-        self.decoder = nn.ModuleDict({m: nn.Linear(dim, ds.features[m][0].shape[1]) for m in self.content}) if recon else None
+        self.enc = nn.ModuleDict({m: ModalityEncoder(ds, m, nn.Sequential(nn.Linear(ds.features[m][0].shape[1], hidden),
+                                                                          nn.ReLU(), nn.Linear(hidden, dim)), dim)
+                                  for m in self.content})
+        self.decoder = nn.ModuleDict({m: nn.Linear(dim, ds.features[m][0].shape[1])
+                                      for m in self.content}) if recon else None
         for p in self.parameters():
             if p.dim() > 1: nn.init.xavier_uniform_(p)
-        if predictor_hidden: self.predictor = nn.Sequential(nn.Linear(M * dim, predictor_hidden), nn.ReLU(), nn.Linear(predictor_hidden, 1))
+        if predictor_hidden: self.predictor = nn.Sequential(nn.Linear(M * dim, predictor_hidden), nn.ReLU(),
+                                                            nn.Linear(predictor_hidden, 1))
         else: self.predictor = nn.Linear(M * dim, 1, bias=False); nn.init.ones_(self.predictor.weight)
 
     def item_vectors(self, items):
@@ -131,10 +139,13 @@ class MetricAttention(nn.Module):
 
     def forward(self, *parts: torch.Tensor) -> torch.Tensor:
         "Weights (..., d) for broadcastable parts (user, item[, features]), each (..., d)."
-        W = self.first.weight.view(-1, self.n_inputs, self.dim)                   # (H, n_inputs, d): the block of each part
-        pre = sum(p @ W[:, j].T for j, p in enumerate(parts))                     # = W1 [u; v; f] without building the concat
+        # (H, n_inputs, d): the block of each part
+        W = self.first.weight.view(-1, self.n_inputs, self.dim)
+        # = W1 [u; v; f] without building the concat
+        pre = sum(p @ W[:, j].T for j, p in enumerate(parts))
         norm = sum(p.pow(2).sum(-1, keepdim=True) for p in parts).sqrt().clamp_min(1e-12)
-        h = F.normalize(torch.tanh(pre / norm + self.first.bias), dim=-1)        # normalize([u; v; f]) then W1, as one step
+        # normalize([u; v; f]) then W1, as one step
+        h = F.normalize(torch.tanh(pre / norm + self.first.bias), dim=-1)
         return self.dim * torch.softmax(F.relu(self.second(h)), -1)
 
 def metric_distance(att: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -151,7 +162,8 @@ def offdiag_covariance(x: torch.Tensor) -> torch.Tensor:
 # %% ../../nbs/12_baselines_mm.ipynb #960aeba3
 @register_model("maml")
 class MAML(ItemCache, Recommender):
-    "MAML: attentive metric learning; score = -|| a(u,i) * (u - v_i) ||^2 with a(u,i) from the user, item and its features."
+    ("MAML: attentive metric learning; score = -|| a(u,i) * (u - v_i) ||^2 "
+     "with a(u,i) from the user, item and its features.")
     def __init__(self, ds,
                  dim: int = 64,                    # embedding size (64 in the authors' code)
                  hidden: int = 256,                # first hidden width of the feature network
@@ -163,38 +175,45 @@ class MAML(ItemCache, Recommender):
                  cov: float = 5.0,                 # weight of the covariance regulariser
                  max_norm: float = 1.0,            # radius of the ball holding users, items and features
                  init_from_features: bool = True,  # start item embeddings at their feature projections
-                 train_networks: bool = False,     # also train the attention and feature networks (False: the authors' code)
+                 # also train the attention and feature networks (False: the authors' code)
+                 train_networks: bool = False,
                  **params):
         att_hidden = att_hidden or 5 * dim
         super().__init__(ds, dim=dim, hidden=hidden, att_hidden=att_hidden, modalities=tuple(modalities), margin=margin,
                          rank_weight=rank_weight, feature_reg=feature_reg, cov=cov, max_norm=max_norm,
                          init_from_features=init_from_features, train_networks=train_networks, **params)
         self.content = content_modalities(ds, modalities)
-        self.dim, self.margin, self.rank_weight, self.w_feature, self.w_cov, self.max_norm = dim, margin, rank_weight, feature_reg, cov, max_norm
+        self.dim, self.margin, self.rank_weight, self.w_feature, self.w_cov, self.max_norm = (
+            dim, margin, rank_weight, feature_reg, cov, max_norm)
         self.user, self.item = nn.Embedding(ds.n_users, dim), nn.Embedding(ds.n_items, dim)
         nn.init.normal_(self.user.weight, std=dim ** -0.5); nn.init.normal_(self.item.weight, std=dim ** -0.5)
-        self.enc = nn.ModuleDict({m: ModalityEncoder(ds, m, nn.Linear(ds.features[m][0].shape[1], hidden), hidden) for m in self.content})
+        self.enc = nn.ModuleDict({m: ModalityEncoder(ds, m, nn.Linear(ds.features[m][0].shape[1], hidden), hidden)
+                                  for m in self.content})
         h2 = max(hidden // 2, 1)
-        self.feature_net = nn.ModuleList([nn.Linear(hidden, h2), nn.Linear(h2, h2), nn.Linear(h2, dim)]) if self.content else None
+        self.feature_net = (nn.ModuleList([nn.Linear(hidden, h2), nn.Linear(h2, h2), nn.Linear(h2, dim)])
+                            if self.content else None)
         self.attention = MetricAttention(dim, att_hidden, 3 if self.content else 2)
         if self.content and init_from_features:
             with torch.no_grad():
                 f, has = self.features(torch.arange(ds.n_items))
                 self.item.weight[has] = f[has]
         self.after_step()
-        if not train_networks:                                                      # fixed at their random initialisation
+        # fixed at their random initialisation
+        if not train_networks:
             for net in (self.enc, self.feature_net, self.attention):
                 if net is not None: net.requires_grad_(False)
 
     def after_step(self):
-        "Project the user and item embeddings back into the ball of radius `max_norm` (the authors' post-step clipping)."
+        ("Project the user and item embeddings back into the ball "
+         "of radius `max_norm` (the authors' post-step clipping).")
         with torch.no_grad():
             for emb in (self.user, self.item): emb.weight.copy_(clip_norm(emb.weight, self.max_norm))
 
     def features(self, items):
         "Feature projections f_i (N, d) inside the ball, and whether the item has any content modality (N,)."
         parts = [self.enc[m](items) for m in self.content]
-        h = F.relu(sum(z for z, _ in parts))                                      # Linear on the concatenation, per block
+        # Linear on the concatenation, per block
+        h = F.relu(sum(z for z, _ in parts))
         h = F.relu(self.feature_net[0](F.normalize(h, dim=-1)))
         h = F.relu(self.feature_net[1](F.normalize(h, dim=-1)))
         return clip_norm(self.feature_net[2](h), self.max_norm), torch.stack([has for _, has in parts], 1).any(1)
@@ -227,7 +246,8 @@ class MAML(ItemCache, Recommender):
         total = out["hinge"] + self.w_cov * out["cov"]
         if f is not None:
             items = torch.cat([pos, neg.reshape(-1)])
-            first = torch.as_tensor(np.unique(items.cpu().numpy(), return_index=True)[1], device=items.device)   # each item once
+            # each item once
+            first = torch.as_tensor(np.unique(items.cpu().numpy(), return_index=True)[1], device=items.device)
             keep = first[has[first]]
             out["feature"] = (v[keep] - f[keep]).pow(2).sum()
             total = total + self.w_feature * out["feature"]
@@ -244,19 +264,22 @@ class MAML(ItemCache, Recommender):
         att, d = self.attention, self.dim
         W = att.first.weight.view(-1, att.n_inputs, d)
         items = [v] if f is None else [v, f]
-        item_pre = sum(p @ W[:, j + 1].T for j, p in enumerate(items))            # (N, H): item and feature blocks of W1
+        # (N, H): item and feature blocks of W1
+        item_pre = sum(p @ W[:, j + 1].T for j, p in enumerate(items))
         item_sq = sum(p.pow(2).sum(-1) for p in items)                              # (N,)
         user_pre, user_sq, v2 = u @ W[:, 0].T, u.pow(2).sum(-1), v.pow(2)
         W2t, out = att.second.weight.T.contiguous(), []
         for ub, up, usq in zip(u.split(chunk), user_pre.split(chunk), user_sq.split(chunk)):
             h = up[:, None, :] + item_pre[None]                                     # (b, N, H), then in place: the same
-            h.div_((usq[:, None] + item_sq[None]).sqrt_().clamp_min_(1e-12)[..., None]).add_(att.first.bias).tanh_()   # steps as
+            # steps as
+            h.div_((usq[:, None] + item_sq[None]).sqrt_().clamp_min_(1e-12)[..., None]).add_(att.first.bias).tanh_()
             h.div_(h.norm(dim=-1, keepdim=True).clamp_min_(1e-12))                  # MetricAttention, memory-light
             z = torch.addmm(att.second.bias, h.view(-1, h.shape[-1]), W2t).view(len(ub), -1, d).relu_()
             e = z.sub_(z.amax(-1, keepdim=True)).exp_()                              # a = d * e / S
             S2 = e.sum(-1).pow_(2); e2 = e.pow_(2)
             # sum_k a_k^2 (u_k - v_k)^2 = d^2 / S^2 * (e2 . u^2 - 2 (e2 * v) . u + e2 . v^2)
-            dist = torch.einsum("bnk,bk->bn", e2, ub.pow(2)) - 2 * torch.einsum("bnk,nk,bk->bn", e2, v, ub) + torch.einsum("bnk,nk->bn", e2, v2)
+            dist = (torch.einsum("bnk,bk->bn", e2, ub.pow(2)) - 2 * torch.einsum("bnk,nk,bk->bn", e2, v, ub)
+                    + torch.einsum("bnk,nk->bn", e2, v2))
             out.append(-(d * d) * dist / S2)
         return torch.cat(out)
 
@@ -268,7 +291,8 @@ def distance_correlation(x: torch.Tensor,  # (N, p)
     "Sample distance correlation of two sets of row vectors (Szekely et al.), in [0, 1]; 0 for independent samples."
     def centred(z):
         sq = z.pow(2).sum(1, keepdim=True)
-        d = (sq - 2 * z @ z.T + sq.T).clamp_min(0).add(eps).sqrt()                # eps keeps the gradient finite at d = 0
+        # eps keeps the gradient finite at d = 0
+        d = (sq - 2 * z @ z.T + sq.T).clamp_min(0).add(eps).sqrt()
         return d - d.mean(0, keepdim=True) - d.mean(1, keepdim=True) + d.mean()
     a, b = centred(x), centred(y)
     dcov = lambda p, q: (p * q).mean().clamp_min(0).add(eps).sqrt()
@@ -294,10 +318,13 @@ class FactorModalityAttention(nn.Module):
         self.second = nn.Linear(n_modalities, n_modalities, bias=False)
 
     def forward(self, u, x, present):
-        "Weights (..., K, M) for user chunks u (..., K, d_k), item chunks x (..., M, K, d_k), present (..., M); broadcasts."
-        W = self.first.weight.view(self.M, 1 + self.M, self.dk)                        # blocks: user, then each modality
+        ("Weights (..., K, M) for user chunks u (..., K, d_k), item "
+         "chunks x (..., M, K, d_k), present (..., M); broadcasts.")
+        # blocks: user, then each modality
+        W = self.first.weight.view(self.M, 1 + self.M, self.dk)
         pre = torch.einsum("...kd,jd->...kj", u, W[:, 0]) + torch.einsum("...mkd,jmd->...kj", x, W[:, 1:])
-        norm = (u.pow(2).sum(-1) + x.pow(2).sum(-1).sum(-2)).sqrt().clamp_min(1e-12)  # (..., K): norm of the concatenation
+        # (..., K): norm of the concatenation
+        norm = (u.pow(2).sum(-1) + x.pow(2).sum(-1).sum(-2)).sqrt().clamp_min(1e-12)
         logits = self.second(torch.tanh(pre / norm.unsqueeze(-1) + self.first.bias))
         return torch.softmax(logits.masked_fill(~present.unsqueeze(-2), -torch.inf), -1)
 
@@ -321,14 +348,15 @@ class DMRL(ItemCache, Recommender):
                  dropout: float = 0.0,             # dropout in the encoders (inactive in the authors' code)
                  **params):
         if dim % n_factors: raise ValueError(f"dim ({dim}) must be divisible by n_factors ({n_factors})")
-        super().__init__(ds, dim=dim, n_factors=n_factors, hidden=hidden, modalities=tuple(modalities), reg=reg, dcor=dcor,
-                         dcor_pairs=dcor_pairs, neg_mode=neg_mode, dropout=dropout, **params)
+        super().__init__(ds, dim=dim, n_factors=n_factors, hidden=hidden, modalities=tuple(modalities), reg=reg,
+                         dcor=dcor, dcor_pairs=dcor_pairs, neg_mode=neg_mode, dropout=dropout, **params)
         self.content = content_modalities(ds, modalities); self.modalities = ["id"] + self.content
         self.K, self.dk, self.M = n_factors, dim // n_factors, len(self.modalities)
         self.reg, self.w_dcor, self.dcor_pairs, self.neg_mode = reg, dcor, dcor_pairs, neg_mode
         self.user, self.item = nn.Embedding(ds.n_users, dim), nn.Embedding(ds.n_items, dim)
         self.enc = nn.ModuleDict({m: ModalityEncoder(ds, m, nn.Sequential(
-            nn.Linear(ds.features[m][0].shape[1], hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout), L2Normalize(), nn.Linear(hidden, dim)),
+            nn.Linear(ds.features[m][0].shape[1], hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout), L2Normalize(),
+            nn.Linear(hidden, dim)),
             dim, placeholder="zeros") for m in self.content})
         self.attention = FactorModalityAttention(self.dk, self.M)
         for p in self.parameters():
@@ -336,7 +364,8 @@ class DMRL(ItemCache, Recommender):
 
     def item_chunks(self, items):
         "Chunks of every modality (N, M, K, d_k) (zeros where absent) and which modalities each item has (N, M)."
-        parts = [(self.item(items), torch.ones_like(items, dtype=torch.bool))] + [self.enc[m](items) for m in self.content]
+        parts = ([(self.item(items), torch.ones_like(items, dtype=torch.bool))]
+                 + [self.enc[m](items) for m in self.content])
         x = torch.stack([z for z, _ in parts], 1).view(len(items), self.M, self.K, self.dk)
         return x, torch.stack([has for _, has in parts], 1)
 
@@ -354,7 +383,8 @@ class DMRL(ItemCache, Recommender):
         s_pos = self.pair_scores(u, x[:B], present[:B])
         s_neg = self.pair_scores(u.repeat_interleave(n_neg, 0), x[B:], present[B:]).view(B, n_neg)
         out = dict(bpr=bpr_loss(s_pos, s_neg, self.neg_mode))
-        out["l2"] = 0.5 * (u.pow(2).sum() + x.pow(2).sum()) / B                        # absent modalities are zeros: no term
+        # absent modalities are zeros: no term
+        out["l2"] = 0.5 * (u.pow(2).sum() + x.pow(2).sum()) / B
         reps = [u, x[:B, 0]] + [x[:B, j][present[:B, j]] for j in range(1, self.M)]    # user, positive ID, text, image
         out["total"] = out["bpr"] + self.reg * out["l2"]
         if self.w_dcor:

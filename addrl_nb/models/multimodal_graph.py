@@ -30,8 +30,10 @@ class ContentProjection(nn.Module):
                  dim: int,                   # output size
                  name: str = "content"):
         super().__init__()
-        if not np.isfinite(values).all(): raise DataError(f"{name} features", "NaN or inf in the features", "regenerate them with `addrl features`")
-        self.register_buffer("features", F.normalize(torch.as_tensor(values, dtype=torch.float32), dim=-1), persistent=False)
+        if not np.isfinite(values).all(): raise DataError(f"{name} features", "NaN or inf in the features",
+                                                          "regenerate them with `addrl features`")
+        self.register_buffer("features",
+                             F.normalize(torch.as_tensor(values, dtype=torch.float32), dim=-1), persistent=False)
         self.register_buffer("mask", torch.as_tensor(mask, dtype=torch.bool), persistent=False)
         self.linear = nn.Linear(values.shape[1], dim)
         self.missing = nn.Parameter(torch.zeros(dim))
@@ -75,13 +77,15 @@ class EdgeGraph:
                  cols: torch.Tensor,        # (E,) column (source) of each edge
                  shape: tuple):             # (n_rows, n_cols)
         key = rows * shape[1] + cols
-        if len(key) > 1 and not bool((key[1:] > key[:-1]).all()): raise ValueError("edges must be unique and sorted by row, then column")
+        if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
+            raise ValueError("edges must be unique and sorted by row, then column")
         self.rows, self.cols, self.shape = rows, cols, tuple(shape)
         self.crow = torch.ops.aten._convert_indices_from_coo_to_csr(rows, shape[0])
         self.perm_t = torch.argsort(cols * shape[0] + rows)                       # edge order of the transpose
         self.crow_t = torch.ops.aten._convert_indices_from_coo_to_csr(cols[self.perm_t], shape[1])
     def csr(self, values): return torch.sparse_csr_tensor(self.crow, self.cols, values, self.shape)
-    def csr_t(self, values): return torch.sparse_csr_tensor(self.crow_t, self.rows[self.perm_t], values[self.perm_t], self.shape[::-1])
+    def csr_t(self, values): return torch.sparse_csr_tensor(self.crow_t, self.rows[self.perm_t],
+                                                            values[self.perm_t], self.shape[::-1])
     def sampled(self, a, b):
         "(E,) `<a[row], b[col]>` without gathering: a sampled dense product."
         return torch.sparse.sampled_addmm(self.csr(a.new_zeros(len(self.rows))), a, b.T, beta=0.0).values()
@@ -110,7 +114,8 @@ class _EdgeDots(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         g, (a, b) = ctx.g, ctx.saved_tensors
-        return None, (g.csr(grad) @ b if ctx.needs_input_grad[1] else None), (g.csr_t(grad) @ a if ctx.needs_input_grad[2] else None)
+        return (None, (g.csr(grad) @ b if ctx.needs_input_grad[1] else None),
+                (g.csr_t(grad) @ a if ctx.needs_input_grad[2] else None))
 
 # %% ../../nbs/11_baselines_mmgraph.ipynb #b887a5c4
 class GraphRecommender(Recommender):
@@ -120,10 +125,14 @@ class GraphRecommender(Recommender):
         super().__init__(ds, modalities=tuple(modalities), content_dim=content_dim, **params)
         self.content = content_modalities(ds, modalities)
         if self.needs_content and not self.content:
-            raise DataError(f"{ds.name} features", f"{self.name} needs at least one content modality of {list(modalities)}; the dataset has {sorted(ds.features)}",
-                            "attach features first, e.g. addrl_nb.run.cli.with_features(ds, ['text']) or `addrl train --features text`")
+            raise DataError(f"{ds.name} features",
+                            f"{self.name} needs at least one content modality of "
+                            f"{list(modalities)}; the dataset has {sorted(ds.features)}",
+                            "attach features first, e.g. addrl_nb.run.cli.with_features(ds, "
+                            "['text']) or `addrl train --features text`")
         self.register_buffer("adj", normalized_adjacency(ds.train, ds.n_users, ds.n_items), persistent=False)
-        self.proj = nn.ModuleDict({m: ContentProjection(*ds.features[m], content_dim, f"{ds.name} {m}") for m in self.content})
+        self.proj = nn.ModuleDict({m: ContentProjection(*ds.features[m], content_dim, f"{ds.name} {m}")
+                                   for m in self.content})
         self._cache = None
 
     def representations(self) -> tuple[torch.Tensor, torch.Tensor]: raise NotImplementedError
@@ -142,14 +151,16 @@ class MMGCNLayer(nn.Module):
     "One MMGCN layer: neighbour aggregation, then combination with the node's own state and its ID embedding."
     def __init__(self, d_in: int, dim: int):
         super().__init__()
-        self.aggregate = nn.Linear(d_in, dim, bias=False); self.own = nn.Linear(d_in, dim); self.combine = nn.Linear(dim, dim)
+        self.aggregate = nn.Linear(d_in, dim, bias=False); self.own = nn.Linear(d_in, dim)
+        self.combine = nn.Linear(dim, dim)
     def forward(self, adj, x, id_emb):   # sparse (N, N), (N, d_in), (N, dim)
         h = F.leaky_relu(torch.sparse.mm(adj, self.aggregate(x)))
         return F.leaky_relu(self.combine(h) + F.leaky_relu(self.own(x)) + id_emb)
 
 @register_model("mmgcn")
 class MMGCN(GraphRecommender):
-    "MMGCN (Wei et al., MM 2019): one graph convolution per modality over the user-item graph, scores summed over modalities."
+    ("MMGCN (Wei et al., MM 2019): one graph convolution per modality "
+     "over the user-item graph, scores summed over modalities.")
     def __init__(self, ds, dim: int = 64,                 # size of ID embeddings and layer outputs
                  n_layers: int = 2,                        # graph layers per modality
                  reg: float = 1e-4,                        # L2 weight on the batch's ID embeddings and preferences
@@ -158,8 +169,11 @@ class MMGCN(GraphRecommender):
         super().__init__(ds, modalities, content_dim, dim=dim, n_layers=n_layers, reg=reg, neg_mode=neg_mode, **params)
         self.reg, self.neg_mode = reg, neg_mode
         self.id = nn.Embedding(ds.n_users + ds.n_items, dim)
-        self.preference = nn.ParameterDict({m: nn.Parameter(torch.empty(ds.n_users, content_dim)) for m in self.content})
-        self.layers = nn.ModuleDict({m: nn.ModuleList([MMGCNLayer(content_dim if l == 0 else dim, dim) for l in range(n_layers)]) for m in self.content})
+        self.preference = nn.ParameterDict({m: nn.Parameter(torch.empty(ds.n_users, content_dim))
+                                            for m in self.content})
+        self.layers = nn.ModuleDict({m: nn.ModuleList([MMGCNLayer(content_dim if l == 0 else dim, dim)
+                                                       for l in range(n_layers)])
+                                     for m in self.content})
         nn.init.xavier_uniform_(self.id.weight)
         for p in self.preference.values(): nn.init.xavier_uniform_(p)
         for layers in self.layers.values():
@@ -182,7 +196,8 @@ class MMGCN(GraphRecommender):
         u = u_all[users]
         bpr = bpr_loss((u * i_all[pos]).sum(-1), torch.einsum("bd,bnd->bn", u, i_all[neg]), self.neg_mode)
         ids = self.id.weight
-        l2 = 0.5 * (ids[users].pow(2).sum() + ids[self.n_users + pos].pow(2).sum() + ids[self.n_users + neg].pow(2).sum()
+        l2 = 0.5 * (ids[users].pow(2).sum() + ids[self.n_users + pos].pow(2).sum()
+                    + ids[self.n_users + neg].pow(2).sum()
                     + sum(p[users].pow(2).sum() for p in self.preference.values()))
         return dict(total=bpr + self.reg * l2, bpr=bpr, l2=l2)
 
@@ -201,7 +216,8 @@ def route_preferences(pref: torch.Tensor,    # (n_users, d) L2-normalised prefer
 # %% ../../nbs/11_baselines_mmgraph.ipynb #27dc6d4d
 @register_model("grcn")
 class GRCN(GraphRecommender):
-    "GRCN (Wei et al., MM 2020): ID embeddings propagated on a graph whose edges are re-weighted (and pruned) by content affinity."
+    ("GRCN (Wei et al., MM 2020): ID embeddings propagated on a graph "
+     "whose edges are re-weighted (and pruned) by content affinity.")
     def __init__(self, ds, dim: int = 64,                 # size of ID embeddings
                  n_layers: int = 2,                        # layers of the ID graph
                  n_routing: int = 3,                       # routing iterations per modality
@@ -210,28 +226,34 @@ class GRCN(GraphRecommender):
                  reg: float = 1e-4,                        # L2 weight on the batch's ID embeddings and preferences
                  neg_mode: str = "mean",
                  modalities=("text", "image"), content_dim: int = 64, **params):
-        if weight_mode not in ("max", "mean"): raise ValueError(f"weight_mode must be 'max' or 'mean', not {weight_mode!r}")
-        super().__init__(ds, modalities, content_dim, dim=dim, n_layers=n_layers, n_routing=n_routing, weight_mode=weight_mode,
-                         pruning=pruning, reg=reg, neg_mode=neg_mode, **params)
-        self.n_layers, self.n_routing, self.weight_mode, self.pruning, self.reg, self.neg_mode = n_layers, n_routing, weight_mode, pruning, reg, neg_mode
+        if weight_mode not in ("max", "mean"):
+            raise ValueError(f"weight_mode must be 'max' or 'mean', not {weight_mode!r}")
+        super().__init__(ds, modalities, content_dim, dim=dim, n_layers=n_layers, n_routing=n_routing,
+                         weight_mode=weight_mode, pruning=pruning, reg=reg, neg_mode=neg_mode, **params)
+        self.n_layers, self.n_routing, self.weight_mode, self.pruning, self.reg, self.neg_mode = (
+            n_layers, n_routing, weight_mode, pruning, reg, neg_mode)
         self.id = nn.Embedding(ds.n_users + ds.n_items, dim)
-        self.preference = nn.ParameterDict({m: nn.Parameter(torch.empty(ds.n_users, content_dim)) for m in self.content})
+        self.preference = nn.ParameterDict({m: nn.Parameter(torch.empty(ds.n_users, content_dim))
+                                            for m in self.content})
         nn.init.xavier_uniform_(self.id.weight)
         for p in self.preference.values(): nn.init.xavier_uniform_(p)
         self._graphs = None
 
     def graphs(self):
-        "The full graph, its user -> item half (a prefix of the coalesced adjacency) and, per entry, the index of its pair in that half."
+        ("The full graph, its user -> item half (a prefix of the coalesced "
+         "adjacency) and, per entry, the index of its pair in that half.")
         if self._graphs is None or self._graphs[0].rows.device != self.adj.device:
             rows, cols = self.adj.indices(); half = int((rows < self.n_users).sum())
             ui = EdgeGraph(rows[:half], cols[:half] - self.n_users, (self.n_users, self.n_items))
             key = ui.rows * self.n_items + ui.cols
-            pair = torch.cat([torch.arange(half, device=rows.device), torch.searchsorted(key, cols[half:] * self.n_items + rows[half:] - self.n_users)])
+            pair = torch.cat([torch.arange(half, device=rows.device),
+                              torch.searchsorted(key, cols[half:] * self.n_items + rows[half:] - self.n_users)])
             self._graphs = (EdgeGraph(rows, cols, self.adj.shape), ui, pair)
         return self._graphs
 
     def modality_graph(self, m: str):
-        "Routed preferences (n_users, d), item content (n_items, d), and the affinity of every user -> item edge (E/2,)."
+        ("Routed preferences (n_users, d), item content (n_items, d), "
+         "and the affinity of every user -> item edge (E/2,).")
         _, ui, _ = self.graphs()
         content = F.normalize(F.leaky_relu(self.proj[m]()), dim=-1)
         pref = route_preferences(F.normalize(self.preference[m], dim=-1), content, ui, self.n_routing)
@@ -250,7 +272,8 @@ class GRCN(GraphRecommender):
         for m in self.content:
             pref, content, aff = self.modality_graph(m)
             x = torch.cat([pref, content])
-            att = segment_softmax(aff[pair], full.rows, len(x))          # <x_a, x_b> is symmetric: one affinity per pair
+            # <x_a, x_b> is symmetric: one affinity per pair
+            att = segment_softmax(aff[pair], full.rows, len(x))
             parts.append(x + full.mm(att, x)); affinities.append(aff)
         values = self.adj.values() * self.edge_weights(affinities)[pair]
         e = h = self.id.weight
@@ -284,11 +307,13 @@ class BM3(GraphRecommender):
                  modalities=("text", "image"), **params):
         if score not in ("dot", "cosine"): raise ValueError(f"score must be 'dot' or 'cosine', not {score!r}")
         params.pop("content_dim", None)                   # always `dim` here; a run's recorded params carry it
-        super().__init__(ds, modalities, dim, dim=dim, n_layers=n_layers, dropout=dropout, reg=reg, cl_weight=cl_weight, score=score, **params)
+        super().__init__(ds, modalities, dim, dim=dim, n_layers=n_layers, dropout=dropout, reg=reg, cl_weight=cl_weight,
+                         score=score, **params)
         self.n_layers, self.dropout, self.reg, self.cl_weight, self.score = n_layers, dropout, reg, cl_weight, score
         self.user, self.item = nn.Embedding(ds.n_users, dim), nn.Embedding(ds.n_items, dim)
         self.predictor = nn.Linear(dim, dim)
-        nn.init.xavier_uniform_(self.user.weight); nn.init.xavier_uniform_(self.item.weight); nn.init.xavier_normal_(self.predictor.weight)
+        nn.init.xavier_uniform_(self.user.weight); nn.init.xavier_uniform_(self.item.weight)
+        nn.init.xavier_normal_(self.predictor.weight)
 
     def propagate(self):
         "LightGCN outputs: users (n_users, d) and items (n_items, d), the item's own embedding added."
@@ -313,4 +338,5 @@ class BM3(GraphRecommender):
             align = align + bootstrap_loss(online, ti, has)
             intra = intra + bootstrap_loss(online, drop(t), has)
         l2 = 0.5 * (hu.pow(2).sum(-1) + hi.pow(2).sum(-1)).mean()
-        return dict(total=rec + self.cl_weight * (align + intra) + self.reg * l2, rec=rec, align=align, intra=intra, l2=l2)
+        return dict(total=rec + self.cl_weight * (align + intra) + self.reg * l2, rec=rec,
+                    align=align, intra=intra, l2=l2)

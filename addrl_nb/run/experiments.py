@@ -23,20 +23,27 @@ __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'EXPERIMENT_NOTEBOOKS'
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
-    "baby": dict(neumf=(.0502, .0224), ngcf=(.0694, .0313), dgcf=(.0788, .0465), addrl_id=(.0852, .0529), jrl=(.0579, .0266), mmgcn=(.0814, .0496),
-                 maml=(.0867, .0521), grcn=(.0883, .0541), dmrl=(.0906, .0561), bm3=(.0911, .0424), addrl=(.0968, .0588)),
-    "toys": dict(neumf=(.0253, .0128), ngcf=(.0970, .0587), dgcf=(.1262, .1085), addrl_id=(.1517, .1429), jrl=(.0472, .0413), mmgcn=(.1171, .1065),
-                 maml=(.1183, .1117), grcn=(.1336, .1236), dmrl=(.1434, .1331), bm3=(.1147, .0683), addrl=(.1524, .1435)),
-    "sports": dict(neumf=(.0330, .0157), ngcf=(.0707, .0337), dgcf=(.1026, .0629), addrl_id=(.1120, .0722), jrl=(.0368, .0214), mmgcn=(.0913, .0572),
-                   maml=(.1029, .0676), grcn=(.1065, .0693), dmrl=(.1111, .0711), bm3=(.1121, .0536), addrl=(.1200, .0756)),
+    "baby": dict(neumf=(.0502, .0224), ngcf=(.0694, .0313), dgcf=(.0788, .0465), addrl_id=(.0852, .0529),
+                 jrl=(.0579, .0266), mmgcn=(.0814, .0496), maml=(.0867, .0521), grcn=(.0883, .0541),
+                 dmrl=(.0906, .0561), bm3=(.0911, .0424), addrl=(.0968, .0588)),
+    "toys": dict(neumf=(.0253, .0128), ngcf=(.0970, .0587), dgcf=(.1262, .1085), addrl_id=(.1517, .1429),
+                 jrl=(.0472, .0413), mmgcn=(.1171, .1065), maml=(.1183, .1117), grcn=(.1336, .1236),
+                 dmrl=(.1434, .1331), bm3=(.1147, .0683), addrl=(.1524, .1435)),
+    "sports": dict(neumf=(.0330, .0157), ngcf=(.0707, .0337), dgcf=(.1026, .0629), addrl_id=(.1120, .0722),
+                   jrl=(.0368, .0214), mmgcn=(.0913, .0572), maml=(.1029, .0676), grcn=(.1065, .0693),
+                   dmrl=(.1111, .0711), bm3=(.1121, .0536), addrl=(.1200, .0756)),
 }
 PAPER_TABLE3 = {  # the rows legible in the paper's Table 3
-    "baby": dict(wo_disentangling=(.0888, .0550), wo_intra=(.0925, .0567), wo_inter=(.0959, .0585), full=(.0968, .0588)),
-    "toys": dict(wo_disentangling=(.1452, .1375), wo_intra=(.1492, .1397), wo_inter=(.1517, .1429), full=(.1524, .1435)),
-    "sports": dict(wo_disentangling=(.1152, .0741), wo_intra=(.1164, .0750), wo_inter=(.1196, .0754), full=(.1200, .0756)),
+    "baby": dict(wo_disentangling=(.0888, .0550), wo_intra=(.0925, .0567), wo_inter=(.0959, .0585),
+                 full=(.0968, .0588)),
+    "toys": dict(wo_disentangling=(.1452, .1375), wo_intra=(.1492, .1397), wo_inter=(.1517, .1429),
+                 full=(.1524, .1435)),
+    "sports": dict(wo_disentangling=(.1152, .0741), wo_intra=(.1164, .0750), wo_inter=(.1196, .0754),
+                   full=(.1200, .0756)),
 }
-PAPER_NAMES = dict(popularity="Popularity", bprmf="BPR-MF", neumf="NeuMF", ngcf="NGCF", dgcf="DGCF", lightgcn="LightGCN", addrl_id="AD-DRL_ID",
-                   jrl="JRL", mmgcn="MMGCN", maml="MAML", grcn="GRCN", dmrl="DMRL", bm3="BM3", mdr="MDR", cadmr="CADMR", addrl="AD-DRL")
+PAPER_NAMES = dict(popularity="Popularity", bprmf="BPR-MF", neumf="NeuMF", ngcf="NGCF", dgcf="DGCF",
+                   lightgcn="LightGCN", addrl_id="AD-DRL_ID", jrl="JRL", mmgcn="MMGCN", maml="MAML", grcn="GRCN",
+                   dmrl="DMRL", bm3="BM3", mdr="MDR", cadmr="CADMR", addrl="AD-DRL")
 
 # %% ../../nbs/30_experiments.ipynb #786f2f6f
 def figures_dir(path=None) -> Path:
@@ -51,14 +58,16 @@ def save_figure(fig, dataset: str, name: str, out=None) -> list[Path]:
     "Save `fig` as PNG and PDF under `<figures>/<dataset>/name`."
     folder = figures_dir(out) / dataset; folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
-    for p in paths: fig.savefig(p, bbox_inches="tight", dpi=150, metadata={"CreationDate": None} if p.suffix == ".pdf" else None)
+    for p in paths: fig.savefig(p, bbox_inches="tight", dpi=150,
+                                metadata={"CreationDate": None} if p.suffix == ".pdf" else None)
     return paths
 
 def save_table(df: pd.DataFrame, dataset: str, name: str, out=None, meta: dict | None = None) -> Path:
     "Save `df` as CSV and JSON (with `meta`, e.g. the protocol and profile) under `<figures>/<dataset>/name`."
     folder = figures_dir(out) / dataset; folder.mkdir(parents=True, exist_ok=True)
     df.to_csv(folder / f"{name}.csv")
-    write_json(folder / f"{name}.json", dict(meta=meta or {}, rows=json.loads(df.reset_index().to_json(orient="records"))))
+    write_json(folder / f"{name}.json",
+               dict(meta=meta or {}, rows=json.loads(df.reset_index().to_json(orient="records"))))
     return folder / f"{name}.csv"
 
 # %% ../../nbs/30_experiments.ipynb #bbd13452
@@ -72,13 +81,15 @@ def experiment_dataset(dataset: str, data_dir=None, features=("text",), seed: in
     return ds
 
 # %% ../../nbs/30_experiments.ipynb #67846fea
-def run_models(ds, models, profile: str, seeds, device: str = "cpu", root=None, legacy: bool = False, progress: bool = False, **overrides) -> list[dict]:
+def run_models(ds, models, profile: str, seeds, device: str = "cpu", root=None, legacy: bool = False,
+               progress: bool = False, **overrides) -> list[dict]:
     "Train (or reuse) every model for every seed; return the list of run results."
     out = []
     for model in models:
         params, train = model_settings(model, ds.name, profile, **overrides.get(model, {}))
         for seed in seeds:
-            cfg = make_train_config(profile, seed=seed, device=device, **({"select_on": "test"} if legacy else {}), **train)
+            cfg = make_train_config(profile, seed=seed, device=device,
+                                    **({"select_on": "test"} if legacy else {}), **train)
             out.append(fit(ds, model, params, cfg, profile=profile, root=root, progress=progress))
     return out
 
@@ -87,7 +98,8 @@ def per_user(result: dict) -> pd.DataFrame:
     "Per-user test metrics of a run."
     return pd.read_csv(Path(result["run_dir"]) / "per_user_test.csv")
 
-def aggregate(results: list[dict], split: str = "test", metrics=("recall@20", "ndcg@20", "ndcg_authors@20")) -> pd.DataFrame:
+def aggregate(results: list[dict], split: str = "test",
+              metrics=("recall@20", "ndcg@20", "ndcg_authors@20")) -> pd.DataFrame:
     "Mean and std over seeds of each model's metrics."
     rows = [dict(model=r["model"], seed=r["seed"], **{m: r[split][m] for m in metrics}) for r in results]
     g = pd.DataFrame(rows).groupby("model", sort=False)
@@ -96,14 +108,16 @@ def aggregate(results: list[dict], split: str = "test", metrics=("recall@20", "n
     return out
 
 def significance(results: list[dict], target: str = "addrl", metric: str = "recall@20") -> dict:
-    "Two-tailed paired t-test over users of `target` against the best other model (by mean test `metric`), each user averaged over seeds."
+    ("Two-tailed paired t-test over users of `target` against the best "
+     "other model (by mean test `metric`), each user averaged over seeds.")
     means = {m: np.mean([r["test"][metric] for r in results if r["model"] == m]) for m in {r["model"] for r in results}}
     others = {m: v for m, v in means.items() if m != target}
     if target not in means or not others: return {}
     best = max(others, key=others.get)
     def seed_mean(model):
         runs = [r for r in results if r["model"] == model]
-        return pd.concat([per_user(r)[["user", metric]] for r in runs]).groupby("user", as_index=False)[metric].mean(), len(runs)
+        return (pd.concat([per_user(r)[["user", metric]] for r in runs]).groupby("user", as_index=False)[metric].mean(),
+                len(runs))
     (a, seeds_a), (b, seeds_b) = seed_mean(target), seed_mean(best)
     return dict(best_other=best, seeds=(seeds_a, seeds_b), **paired_ttest(a, b, metric))
 
@@ -114,40 +128,49 @@ def format_table2(agg: pd.DataFrame, sig: dict, dataset: str, protocol: str) -> 
     for model in agg.index:
         mean, std = agg.loc[model, "mean"], agg.loc[model, "std"]
         star = "*" if sig and model == "addrl" and sig["p"] < 0.05 and sig["t"] > 0 else ""
-        rows.append({"model": PAPER_NAMES.get(model, model), "Recall@20": f"{mean['recall@20']:.4f} ± {std['recall@20']:.4f}{star}",
+        rows.append({"model": PAPER_NAMES.get(model, model),
+                     "Recall@20": f"{mean['recall@20']:.4f} ± {std['recall@20']:.4f}{star}",
                      "NDCG@20": f"{mean['ndcg@20']:.4f} ± {std['ndcg@20']:.4f}",
                      "NDCG@20 (authors')": f"{mean['ndcg_authors@20']:.4f} ± {std['ndcg_authors@20']:.4f}",
-                     "paper Recall@20": paper.get(model, (np.nan, np.nan))[0], "paper NDCG@20": paper.get(model, (np.nan, np.nan))[1],
+                     "paper Recall@20": paper.get(model, (np.nan, np.nan))[0],
+                     "paper NDCG@20": paper.get(model, (np.nan, np.nan))[1],
                      "seeds": int(agg.loc[model, ("seeds", "")]),
-                     "t-test": f"p = {sig['p']:.2g}, n = {sig['n_users']} users, against {PAPER_NAMES.get(sig['best_other'], sig['best_other'])}"
+                     "t-test": f"p = {sig['p']:.2g}, n = {sig['n_users']} users, against "
+                               f"{PAPER_NAMES.get(sig['best_other'], sig['best_other'])}"
                                if sig and model == "addrl" else "",
                      "protocol": protocol})
     return pd.DataFrame(rows).set_index("model")
 
 # %% ../../nbs/30_experiments.ipynb #1fbfc298
-EXPERIMENT_NOTEBOOKS = ["31_table1.ipynb", "32_table2.ipynb", "33_table3.ipynb", "34_disentanglement.ipynb", "35_interpretability.ipynb"]
+EXPERIMENT_NOTEBOOKS = ["31_table1.ipynb", "32_table2.ipynb", "33_table3.ipynb", "34_disentanglement.ipynb",
+                        "35_interpretability.ipynb"]
 PROFILE_PLAN = profiles_config()["plans"]   # configs/profiles.yaml
 
 def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "cpu", data_dir=None, out=None, runs=None,
               models=None, notebooks=None, log=print) -> list[Path]:
     "Run every experiment notebook for `dataset` under papermill (seeds and models default to the profile's plan)."
     import papermill as pm
-    if profile not in PROFILE_PLAN: raise SettingError("--profile", f"unknown profile {profile!r}", f"use one of {list(PROFILE_PLAN)}")
+    if profile not in PROFILE_PLAN: raise SettingError("--profile", f"unknown profile {profile!r}",
+                                                       f"use one of {list(PROFILE_PLAN)}")
     plan = PROFILE_PLAN[profile]
     nbs = _repo_root() / "nbs"
     folder = figures_dir(out) / dataset / "notebooks"; folder.mkdir(parents=True, exist_ok=True)
     params = dict(dataset=dataset, profile=profile, seeds=list(seeds or plan["seeds"]), device=device,
-                  data_dir=str(data_dir) if data_dir else None, out_dir=str(figures_dir(out)), runs_dir=str(runs_dir(runs)),
-                  models=models or plan["models"], ablation_seeds=plan["ablation_seeds"])
+                  data_dir=str(data_dir) if data_dir else None, out_dir=str(figures_dir(out)),
+                  runs_dir=str(runs_dir(runs)), models=models or plan["models"], ablation_seeds=plan["ablation_seeds"])
     done, seconds, t_all = [], {}, time.time()
     for name in notebooks or EXPERIMENT_NOTEBOOKS:
         t0 = time.time(); log(f"[reproduce] {name} on {dataset} ({profile}) ...")
         declared = pm.inspect_notebook(str(nbs / name))   # pass each notebook only the parameters it declares
-        pm.execute_notebook(str(nbs / name), str(folder / name), parameters={k: v for k, v in params.items() if k in declared},
-                            cwd=str(nbs), progress_bar=False, kernel_name="python3")
-        seconds[name] = time.time() - t0; log(f"[reproduce] {name} done in {seconds[name]:.0f} s"); done.append(folder / name)
-    record = folder / "reproduce.json"   # one entry per call: a later call that reuses runs does not hide the first one's cost
+        pm.execute_notebook(str(nbs / name), str(folder / name),
+                            parameters={k: v for k, v in params.items() if k in declared}, cwd=str(nbs),
+                            progress_bar=False, kernel_name="python3")
+        seconds[name] = time.time() - t0; log(f"[reproduce] {name} done in {seconds[name]:.0f} s")
+        done.append(folder / name)
+    # one entry per call: a later call that reuses runs does not hide the first one's cost
+    record = folder / "reproduce.json"
     calls = json.loads(record.read_text())["calls"] if record.exists() else []
-    calls.append(dict(params=params, seconds=time.time() - t_all, notebook_seconds=seconds, finished=time.strftime("%Y-%m-%d %H:%M:%S")))
+    calls.append(dict(params=params, seconds=time.time() - t_all, notebook_seconds=seconds,
+                      finished=time.strftime("%Y-%m-%d %H:%M:%S")))
     write_json(record, dict(calls=calls))
     return done

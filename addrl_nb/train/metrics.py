@@ -4,7 +4,7 @@
 
 # %% ../../nbs/04_metrics.ipynb #93242502
 from __future__ import annotations
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
@@ -65,7 +65,8 @@ class EvalResult:
     topk: np.ndarray | None = None    # (n_eval_users, Kmax) item indices
     topk_scores: np.ndarray | None = None
 
-    def __repr__(self): return "EvalResult(" + ", ".join(f"{k}={v:.4f}" for k, v in self.metrics.items() if "@" in k) + ")"
+    def __repr__(self):
+        return "EvalResult(" + ", ".join(f"{k}={v:.4f}" for k, v in self.metrics.items() if "@" in k) + ")"
 
 def evaluate(score_users,                 # callable: LongTensor of user indices -> (B, n_items) scores
              n_items: int,
@@ -79,7 +80,8 @@ def evaluate(score_users,                 # callable: LongTensor of user indices
              progress: bool = False,
             ) -> EvalResult:
     "Rank all items for every user with targets, mask `exclude`, and compute the metrics at each K."
-    if len(targets) == 0: raise DataError("evaluation targets", "the split to evaluate is empty (no users)", "check the split, or evaluate another one")
+    if len(targets) == 0: raise DataError("evaluation targets", "the split to evaluate is empty (no users)",
+                                          "check the split, or evaluate another one")
     n_users = n_users or int(max(targets[:, 0].max(), *(e[:, 0].max() for e in exclude if len(e))) + 1)
     t_ptr, t_items = _csr(targets, n_users)
     masks = [_csr(e, n_users) for e in exclude if len(e)]
@@ -93,21 +95,26 @@ def evaluate(score_users,                 # callable: LongTensor of user indices
             for ptr, items in masks:
                 rows = np.repeat(np.arange(len(batch)), ptr[batch + 1] - ptr[batch])
                 cols = np.concatenate([items[ptr[u]:ptr[u + 1]] for u in batch]) if len(rows) else np.zeros(0, int)
-                scores[torch.as_tensor(rows, device=scores.device), torch.as_tensor(cols, device=scores.device)] = -torch.inf
+                scores[torch.as_tensor(rows, device=scores.device),
+                       torch.as_tensor(cols, device=scores.device)] = -torch.inf
             top = rank_topk(scores, kmax)                                                # (B, kmax)
             target = torch.zeros_like(scores, dtype=torch.bool)
             rows = np.repeat(np.arange(len(batch)), t_ptr[batch + 1] - t_ptr[batch])
             cols = np.concatenate([t_items[t_ptr[u]:t_ptr[u + 1]] for u in batch])
             target[torch.as_tensor(rows, device=scores.device), torch.as_tensor(cols, device=scores.device)] = True
-            valid = torch.gather(scores, 1, top) > -torch.inf                                 # a masked item is never a hit
+            # a masked item is never a hit
+            valid = torch.gather(scores, 1, top) > -torch.inf
             all_hits.append((torch.gather(target, 1, top) & valid).cpu().numpy())
-            if keep_topk: tops.append(top[:, :keep_topk].cpu().numpy()); top_scores.append(torch.gather(scores, 1, top[:, :keep_topk]).cpu().numpy())
+            if keep_topk:
+                tops.append(top[:, :keep_topk].cpu().numpy())
+                top_scores.append(torch.gather(scores, 1, top[:, :keep_topk]).cpu().numpy())
     n_targets = np.diff(t_ptr)[users]
     per_user = metrics_from_hits(np.concatenate(all_hits), n_targets, ks)
     per_user.insert(0, "n_targets", n_targets); per_user.insert(0, "user", users)
     metrics = {c: float(per_user[c].mean()) for c in per_user.columns[2:]}
     metrics["n_users"] = int(len(users)); metrics["n_users_without_targets"] = int(n_users - len(users))
-    return EvalResult(metrics, per_user, np.concatenate(tops) if keep_topk else None, np.concatenate(top_scores) if keep_topk else None)
+    return EvalResult(metrics, per_user, np.concatenate(tops) if keep_topk else None,
+                      np.concatenate(top_scores) if keep_topk else None)
 
 # %% ../../nbs/04_metrics.ipynb #c9442e18
 def paired_ttest(a: pd.DataFrame,        # per-user table of model A (from `EvalResult.per_user`)
@@ -118,5 +125,5 @@ def paired_ttest(a: pd.DataFrame,        # per-user table of model A (from `Eval
     m = a[["user", metric]].merge(b[["user", metric]], on="user", suffixes=("_a", "_b"))
     if len(m) < 2: raise ValueError("need at least two common users for a paired t-test")
     t, p = stats.ttest_rel(m[f"{metric}_a"], m[f"{metric}_b"])
-    return dict(metric=metric, n_users=len(m), mean_a=float(m[f"{metric}_a"].mean()), mean_b=float(m[f"{metric}_b"].mean()),
-                t=float(t), p=float(p))
+    return dict(metric=metric, n_users=len(m), mean_a=float(m[f"{metric}_a"].mean()),
+                mean_b=float(m[f"{metric}_b"].mean()), t=float(t), p=float(p))

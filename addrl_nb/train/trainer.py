@@ -5,16 +5,16 @@
 # %% ../../nbs/07_training.ipynb #648d0209
 from __future__ import annotations
 import copy, inspect, json, math, re, time
-from dataclasses import dataclass, field, asdict, replace, fields
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
-from ..core import (AddrlError, DataError, SettingError, atomic_write, write_json, read_json, seed_everything, stable_hash,
-                           environment_info, package_version, runs_dir, check_name)
+from ..core import (AddrlError, DataError, SettingError, atomic_write, write_json, read_json, seed_everything,
+                           stable_hash, environment_info, package_version, runs_dir, check_name)
 from .metrics import evaluate, EvalResult
-from ..models.interface import MODELS, NegativeSampler, get_model
+from ..models.interface import NegativeSampler, get_model
 from ..config import model_config, profiles_config, resolve_settings
 
 # %% auto #0
@@ -30,13 +30,15 @@ def check_setting(name: str,             # the setting, as the user writes it (e
                   open_low: bool = False, open_high: bool = False,  # make a bound exclusive
                   choices=None,          # allowed values, if a closed set
                  ):
-    "`value` as the type of `default` if it is one and within range, else `SettingError` naming the setting and the fix."
+    ("`value` as the type of `default` if it is one and within "
+     "range, else `SettingError` naming the setting and the fix.")
     def bad(problem, fix): raise SettingError(f"setting {name!r}", problem, fix)
     if isinstance(default, bool):
         if not isinstance(value, bool): bad(f"{value!r} is not true or false", f"write {name}=true or {name}=false")
     elif isinstance(default, int):
         if isinstance(value, float) and value.is_integer(): value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int): bad(f"{value!r} is not an integer", f"write e.g. {name}={default}")
+        if isinstance(value, bool) or not isinstance(value, int):
+            bad(f"{value!r} is not an integer", f"write e.g. {name}={default}")
     elif isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             bad(f"{value!r} is not a finite number", f"write e.g. {name}={default}")
@@ -45,9 +47,11 @@ def check_setting(name: str,             # the setting, as the user writes it (e
         if not isinstance(value, str): bad(f"{value!r} is not text", f"write e.g. {name}={default}")
     elif isinstance(default, (tuple, list)):
         if isinstance(value, str): value = [v for v in value.split(",") if v]
-        if not isinstance(value, (tuple, list)): bad(f"{value!r} is not a list", f'write e.g. {name}={json.dumps(list(default))}')
+        if not isinstance(value, (tuple, list)): bad(f"{value!r} is not a list",
+                                                     f'write e.g. {name}={json.dumps(list(default))}')
         value = tuple(value)
-    if choices is not None and value not in choices: bad(f"{value!r} is not one of {list(choices)}", f"use one of {list(choices)}")
+    if choices is not None and value not in choices: bad(f"{value!r} is not one of {list(choices)}",
+                                                         f"use one of {list(choices)}")
     if low is not None and (value < low or (open_low and value == low)):
         bad(f"{value!r} is too small", f"use a value {'>' if open_low else '>='} {low}")
     if high is not None and (value > high or (open_high and value == high)):
@@ -75,16 +79,19 @@ class TrainConfig:
     def __post_init__(self):
         rules = dict(epochs=dict(low=1), batch_size=dict(low=1), lr=dict(low=0.0, open_low=True), num_neg=dict(low=1),
                      neg_pool=dict(choices=("all", "train_items")), eval_every=dict(low=1), patience=dict(low=1),
-                     select_on=dict(choices=("valid", "test")), eval_batch_size=dict(low=1), seed=dict(low=0, high=2**63 - 1),
-                     keep_topk=dict(low=1))
-        for f in fields(self): setattr(self, f.name, check_setting(f.name, getattr(self, f.name), f.default, **rules.get(f.name, {})))
+                     select_on=dict(choices=("valid", "test")), eval_batch_size=dict(low=1),
+                     seed=dict(low=0, high=2**63 - 1), keep_topk=dict(low=1))
+        for f in fields(self):
+            setattr(self, f.name, check_setting(f.name, getattr(self, f.name), f.default, **rules.get(f.name, {})))
         self.ks = tuple(check_setting("ks", k, 1, low=1) for k in self.ks)
         found = re.fullmatch(r"(recall|ndcg|ndcg_authors|precision|hr)@(\d+)", self.select_metric)
         if not found or int(found[2]) not in self.ks:
-            raise SettingError("setting 'select_metric'", f"{self.select_metric!r} is not a metric computed at ks={list(self.ks)}",
+            raise SettingError("setting 'select_metric'",
+                               f"{self.select_metric!r} is not a metric computed at ks={list(self.ks)}",
                                "use recall@K, ndcg@K, ndcg_authors@K, precision@K or hr@K with K one of ks")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise SettingError("--device", f"{self.device!r} was asked for but torch sees no CUDA GPU here", "use --device cpu")
+            raise SettingError("--device",
+                               f"{self.device!r} was asked for but torch sees no CUDA GPU here", "use --device cpu")
         if not re.fullmatch(r"cpu|cuda(:\d+)?|mps", self.device):
             raise SettingError("--device", f"{self.device!r} is not a device", "use cpu, cuda or cuda:N")
 
@@ -95,7 +102,8 @@ PROFILES = profiles_config()["profiles"]   # configs/profiles.yaml
 
 def make_train_config(profile: str = "quick", **overrides) -> TrainConfig:
     "A `TrainConfig` from a named profile plus overrides."
-    if profile not in PROFILES: raise SettingError("--profile", f"unknown profile {profile!r}", f"use one of {list(PROFILES)}")
+    if profile not in PROFILES: raise SettingError("--profile", f"unknown profile {profile!r}",
+                                                   f"use one of {list(PROFILES)}")
     known = {f.name for f in fields(TrainConfig)}
     bad = set(overrides) - known
     if bad: raise SettingError(f"setting {sorted(bad)[0]!r}", "not a training setting", f"use one of {sorted(known)}")
@@ -108,7 +116,8 @@ def model_defaults(model: str) -> dict:
     for cls in get_model(model).__mro__:
         if "__init__" not in cls.__dict__ or not issubclass(cls, torch.nn.Module): continue
         for p in inspect.signature(cls.__dict__["__init__"]).parameters.values():
-            if p.name not in ("self", "ds") and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL): out.setdefault(p.name, p.default)
+            if p.name not in ("self", "ds") and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                out.setdefault(p.name, p.default)
     return out
 
 def check_model_params(model: str, params: dict) -> dict:
@@ -123,33 +132,41 @@ def check_model_params(model: str, params: dict) -> dict:
         d = defaults[k]
         rule = rules.get(k) or (dict(low=0) if k == "n_layers" else dict(low=1) if type(d) is int and d >= 1 else
                                 dict(low=0) if type(d) in (int, float) and d >= 0 else {})
-        if type(d) is float and any(w in k for w in ("dropout", "corruption")): rule = dict(rule, high=1.0, open_high=True)
+        if type(d) is float and any(w in k for w in ("dropout", "corruption")):
+            rule = dict(rule, high=1.0, open_high=True)
         out[k] = check_setting(k, v, d, **rule) if d is not None else v
     return out
 
 def split_settings(settings: dict) -> tuple[dict, dict]:
     "Flat settings split into (model parameters, training settings) by the names of `TrainConfig`'s fields."
     train_keys = {f.name for f in fields(TrainConfig)}
-    return {k: v for k, v in settings.items() if k not in train_keys}, {k: v for k, v in settings.items() if k in train_keys}
+    return ({k: v for k, v in settings.items() if k not in train_keys},
+            {k: v for k, v in settings.items() if k in train_keys})
 
 def model_settings(model: str,            # a registered model
                    dataset: str,          # the dataset's name (its section of the model's YAML applies)
                    profile: str,          # the training profile (its section applies)
-                   config: dict | None = None,  # a further configuration of the YAML's shape, applied over the model's file
-                   **overrides,           # single settings, applied last (the CLI's --set)
-                  ) -> tuple[dict, dict]:  # (every model parameter, defaults included; training settings that differ from the profile)
+                   # a further configuration of the YAML's shape, applied over the model's file
+                   config: dict | None = None,
+                   # single settings, applied last (the CLI's --set)
+                   **overrides,
+                   # (every model parameter, defaults included; training settings that differ from the profile)
+                  ) -> tuple[dict, dict]:
     "The model's parameters and training settings from its YAML file, `config` and `overrides`, all checked."
     get_model(model)                                         # an unknown model is named before its missing file
-    layers = [resolve_settings(model_config(model), dataset, profile)] + ([resolve_settings(config, dataset, profile)] if config else [])
+    layers = ([resolve_settings(model_config(model), dataset, profile)]
+              + ([resolve_settings(config, dataset, profile)] if config else []))
     params, train = split_settings({k: v for layer in layers + [overrides] for k, v in layer.items()})
     make_train_config(profile, **train)                      # raises on a bad training value, before anything runs
     return check_model_params(model, {**model_defaults(model), **params}), train
 
 # %% ../../nbs/07_training.ipynb #b7b20f73
 def run_key(ds, model: str, params: dict, cfg: TrainConfig) -> str:
-    "The hash that identifies a run: model, every parameter, the training config, the prepared data and the package version."
-    return stable_hash(dict(model=model, params=params, train=asdict(cfg), data=ds.meta.get("key"), features=sorted(ds.features),
-                            dataset=ds.name, n=(ds.n_users, ds.n_items, len(ds.train)), version=package_version()))
+    ("The hash that identifies a run: model, every parameter, the "
+     "training config, the prepared data and the package version.")
+    return stable_hash(dict(model=model, params=params, train=asdict(cfg), data=ds.meta.get("key"),
+                            features=sorted(ds.features), dataset=ds.name, n=(ds.n_users, ds.n_items, len(ds.train)),
+                            version=package_version()))
 
 def run_path(ds, model: str, params: dict, cfg: TrainConfig, profile: str, root=None) -> Path:
     "The directory of the run defined by these settings."
@@ -163,7 +180,8 @@ class Interrupted(AddrlError):
 def _evaluate(model, ds, split: str, cfg: TrainConfig, keep_topk=0, progress=False) -> EvalResult:
     model.eval(); model.on_eval_start()
     targets, exclude = (ds.valid, [ds.train]) if split == "valid" else (ds.test, [ds.train, ds.valid])
-    res = evaluate(model.score_users, ds.n_items, targets, exclude, ds.n_users, cfg.ks, cfg.eval_batch_size, cfg.device, keep_topk, progress)
+    res = evaluate(model.score_users, ds.n_items, targets, exclude, ds.n_users, cfg.ks, cfg.eval_batch_size, cfg.device,
+                   keep_topk, progress)
     model.train(); return res
 
 RESTART_FIX = "delete it, or rerun with --restart (Python: fit(..., restart=True)) to train this run from scratch"
@@ -172,7 +190,9 @@ def read_checkpoint(path: Path, key: str | None = None, device="cpu") -> dict:
     "A checkpoint written by `fit`, read without running code from it, and checked to belong to the run `key`."
     try: saved = torch.load(path, map_location=device, weights_only=True)
     except Exception as e:
-        raise DataError(path, f"not a readable checkpoint of this package ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})",
+        raise DataError(path,
+                        f"not a readable checkpoint of this package ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0][:120] if str(e) else ''})",
                         RESTART_FIX) from None
     if not isinstance(saved, dict) or not {"model", "state", "key"} <= set(saved):
         raise DataError(path, "not a checkpoint written by this version of the trainer", RESTART_FIX)
@@ -191,7 +211,8 @@ def _build(model: str, ds, params: dict):
     "The model, with a constructor's own refusal of a value turned into a `SettingError`."
     try: return get_model(model)(ds, **params)
     except AddrlError: raise
-    except ValueError as e: raise SettingError(f"model {model!r}", str(e).splitlines()[0], "change that setting (--set KEY=VALUE)") from None
+    except ValueError as e: raise SettingError(f"model {model!r}", str(e).splitlines()[0],
+                                               "change that setting (--set KEY=VALUE)") from None
 
 def fit(ds,                           # a prepared Dataset
         model: str,                   # registered model name
@@ -207,7 +228,8 @@ def fit(ds,                           # a prepared Dataset
        ) -> dict:
     "Train `model` on `ds`, select on validation, evaluate, and write the run directory; return the metrics."
     before = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
-    torch.use_deterministic_algorithms(True, warn_only=True)    # bit-identical loss histories for a seed, restored afterwards
+    # bit-identical loss histories for a seed, restored afterwards
+    torch.use_deterministic_algorithms(True, warn_only=True)
     try: return _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_after, progress)
     finally: torch.use_deterministic_algorithms(before[0], warn_only=before[1])
 
@@ -216,14 +238,17 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
     params = check_model_params(model, params or {})
     seed_everything(cfg.seed)
     net = _build(model, ds, params).to(cfg.device)
-    params = json.loads(json.dumps(net.params, default=str))                     # every setting the model ran with, defaults included
+    # every setting the model ran with, defaults included
+    params = json.loads(json.dumps(net.params, default=str))
     key = run_key(ds, model, params, cfg)
     out = run_path(ds, model, params, cfg, profile, root); make_run_dir(out)
     done = lambda m: {**{k: v for k, v in m.items() if k != "run_dir"}, "run_dir": str(out)}
     if reuse and not restart and (out / "metrics.json").exists(): return done(read_json(out / "metrics.json"))
-    write_json(out / "config.json", dict(dataset=ds.name, model=model, params=params, train=asdict(cfg), profile=profile, run_key=key,
-                                         protocol=cfg.protocol, data=ds.meta, environment=environment_info()))
-    state = dict(epoch=0, history=[], best=-1.0, best_epoch=0, bad=0, stopped=False, best_state=copy.deepcopy(net.state_dict()), train_seconds=0.0)
+    write_json(out / "config.json", dict(dataset=ds.name, model=model, params=params, train=asdict(cfg),
+                                         profile=profile, run_key=key, protocol=cfg.protocol, data=ds.meta,
+                                         environment=environment_info()))
+    state = dict(epoch=0, history=[], best=-1.0, best_epoch=0, bad=0, stopped=False,
+                 best_state=copy.deepcopy(net.state_dict()), train_seconds=0.0)
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr) if net.trainable else None
     ckpt = out / "checkpoint.pt"
@@ -234,7 +259,8 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
     if net.trainable:
         sampler = NegativeSampler(ds.train, ds.n_items, cfg.neg_pool)
         pairs = torch.as_tensor(ds.train, dtype=torch.long)
-        bar = tqdm(range(state["epoch"], cfg.epochs), desc=f"{model} on {ds.name}", disable=not progress, initial=state["epoch"], total=cfg.epochs)
+        bar = tqdm(range(state["epoch"], cfg.epochs), desc=f"{model} on {ds.name}", disable=not progress,
+                   initial=state["epoch"], total=cfg.epochs)
         for epoch in bar if not state["stopped"] else ():
             t0 = time.time(); totals = {}
             for batch in pairs[torch.randperm(len(pairs), generator=gen)].split(cfg.batch_size):
@@ -244,7 +270,9 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
                 opt.zero_grad(); losses["total"].backward(); opt.step(); net.after_step()
                 for k, v in losses.items(): totals[k] = totals.get(k, 0.0) + float(v.detach())
             state["epoch"] = epoch + 1; state["train_seconds"] += time.time() - t0
-            if not np.isfinite(totals["total"]): raise AddrlError(f"{model}: the loss became {totals['total']} at pass {epoch + 1}; lower the learning rate ({cfg.lr})")
+            if not np.isfinite(totals["total"]):
+                raise AddrlError(f"{model}: the loss became {totals['total']} at pass "
+                                 f"{epoch + 1}; lower the learning rate ({cfg.lr})")
             record = dict(epoch=epoch + 1, **{f"loss_{k}": v for k, v in totals.items()})
             if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:
                 res = _evaluate(net, ds, cfg.select_on, cfg)
@@ -255,32 +283,39 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
                 bar.set_postfix({cfg.select_metric: f"{score:.4f}", "best": f"{state['best']:.4f}"})
             state["history"].append(record)
             state["stopped"] = state["bad"] >= cfg.patience
-            saved = dict(key=key, model=net.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(), torch_rng=torch.get_rng_state(), state=state)
+            saved = dict(key=key, model=net.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
+                         torch_rng=torch.get_rng_state(), state=state)
             atomic_write(ckpt, lambda p: torch.save(saved, p))
-            if stop_after is not None and epoch + 1 >= stop_after and not state["stopped"]: raise Interrupted(f"stopped after pass {epoch + 1}")
+            if stop_after is not None and epoch + 1 >= stop_after and not state["stopped"]:
+                raise Interrupted(f"stopped after pass {epoch + 1}")
             if state["stopped"]: break
         net.load_state_dict(state["best_state"])
     t0 = time.time()
     valid = _evaluate(net, ds, "valid", cfg, progress=progress)
     test = _evaluate(net, ds, "test", cfg, keep_topk=cfg.keep_topk, progress=progress)
     eval_seconds = time.time() - t0
-    metrics = dict(dataset=ds.name, model=model, profile=profile, protocol=cfg.protocol, selected_on=cfg.select_on, seed=cfg.seed,
-                   best_epoch=state["best_epoch"], epochs_run=state["epoch"], stopped_early=state["stopped"], train_seconds=state["train_seconds"],
-                   eval_seconds=eval_seconds, valid=valid.metrics, test=test.metrics, history=state["history"],
+    metrics = dict(dataset=ds.name, model=model, profile=profile, protocol=cfg.protocol, selected_on=cfg.select_on,
+                   seed=cfg.seed, best_epoch=state["best_epoch"], epochs_run=state["epoch"],
+                   stopped_early=state["stopped"], train_seconds=state["train_seconds"], eval_seconds=eval_seconds,
+                   valid=valid.metrics, test=test.metrics, history=state["history"],
                    run=out.relative_to(runs_dir(root)).as_posix(), run_key=key, package_version=package_version())
     per_user = test.per_user.copy(); per_user.insert(0, "user_id", ds.user_ids[per_user["user"]])
     atomic_write(out / "per_user_test.csv", lambda p: per_user.to_csv(p, index=False))
     k = test.topk.shape[1]
-    top = pd.DataFrame({"user_id": np.repeat(ds.user_ids[test.per_user["user"].to_numpy()], k), "item_id": ds.item_ids[test.topk.ravel()],
-                        "rank": np.tile(np.arange(1, k + 1), len(test.topk)), "score": test.topk_scores.ravel()})
+    top = pd.DataFrame({"user_id": np.repeat(ds.user_ids[test.per_user["user"].to_numpy()], k),
+                        "item_id": ds.item_ids[test.topk.ravel()], "rank": np.tile(np.arange(1, k + 1), len(test.topk)),
+                        "score": test.topk_scores.ravel()})
     atomic_write(out / "top50.parquet", lambda p: top.to_parquet(p, index=False))
     write_json(out / "metrics.json", metrics)
     return done(metrics)
 
 # %% ../../nbs/07_training.ipynb #7836c0f4
 def load_model(run_dir, ds, device: str = "cpu"):
-    "The best model of a finished or checkpointed run in `run_dir` (the folder itself, wherever it now is), in eval mode."
+    ("The best model of a finished or checkpointed run in `run_dir` "
+     "(the folder itself, wherever it now is), in eval mode.")
     run_dir = Path(run_dir); conf = read_json(run_dir / "config.json")
     net = _build(conf["model"], ds, conf["params"]).to(device)
-    if net.trainable: net.load_state_dict(read_checkpoint(run_dir / "checkpoint.pt", conf.get("run_key"), device)["state"]["best_state"])
+    if net.trainable:
+        net.load_state_dict(
+            read_checkpoint(run_dir / "checkpoint.pt", conf.get("run_key"), device)["state"]["best_state"])
     return net.eval()
