@@ -19,6 +19,7 @@ demo: install
 	$(VENV)/bin/addrl demo
 
 test: install
+	$(VENV)/bin/ruff check addrl_nb
 	$(PY) -m pytest tests -n 2 -q -p no:cacheprovider
 
 test-slow: install   # also the cells flagged `#| slow`: long real-data runs on toys, not for CI

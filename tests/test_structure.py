@@ -53,3 +53,10 @@ def test_no_import_cycle():
 def test_no_function_level_import_of_own_modules():
     found = {m: sorted(own_imports(p)[1]) for m, p in MODULES.items() if own_imports(p)[1]}
     assert not found, f"function-level imports of the package's own modules (move them to the top): {found}"
+
+
+def test_lines_at_most_120_characters():
+    "Every line of the package fits 120 columns, but the first line of nbdev's generated `__all__` (nbdev wraps the names at 120, then prefixes `__all__ = `)."
+    long = [f"{p.relative_to(ROOT)}:{i}" for p in PKG.rglob("*.py") if p.name != "_modidx.py"
+            for i, line in enumerate(p.read_text().splitlines(), 1) if len(line) > 120 and not line.startswith("__all__ = [")]
+    assert not long, f"lines over 120 characters (wrap them in the notebook cell that exports them): {long[:10]}"
