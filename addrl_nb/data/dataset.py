@@ -14,6 +14,7 @@ from ..core import (DataError, RawData, require_file, require_columns, data_dir,
                            INTERACTION_COLUMNS, ITEM_COLUMNS)
 from .planted import make_planted
 from .readers import detect_layout, READERS
+from .features import align_rows
 
 log = logging.getLogger("addrl_nb")
 
@@ -21,8 +22,7 @@ log = logging.getLogger("addrl_nb")
 __all__ = ['log', 'ATTRIBUTES', 'read_table', 'read_shared', 'normalise_items', 'available_datasets', 'load_raw', 'k_core',
            'carve_validation', 'random_split', 'chronological_split', 'assign_split', 'quantile_levels',
            'vocabulary_labels', 'category_at_depth', 'attribute_labels', 'DataConfig', 'Dataset', 'prepare',
-           'drop_duplicate_pairs', 'merge_item_labels', 'align_features', 'dataset_key', 'load_dataset', 'summary',
-           'format_summary']
+           'drop_duplicate_pairs', 'merge_item_labels', 'dataset_key', 'load_dataset', 'summary', 'format_summary']
 
 # %% ../../nbs/02_data.ipynb #433853a3
 def read_table(path: Path, # a CSV file of this project's layout
@@ -325,7 +325,7 @@ def prepare(raw: RawData, config: DataConfig | None = None) -> Dataset:
     labels, names, dropped = attribute_labels(items, counts, config.n_levels, config.category_depth,
                                               config.brand_min_count, config.attributes)
     if raw.item_labels is not None: labels, names = merge_item_labels(raw, item_ids, labels, names)
-    features = {m: align_features(ids, mat, item_ids, raw.files.get(f"{m}_features", f"{raw.name} {m} features"))
+    features = {m: align_rows(ids, mat, item_ids, raw.files.get(f"{m}_features", f"{raw.name} {m} features"))
                 for m, (ids, mat) in raw.features.items()}
     meta = dict(source=raw.source,
                 files={r: dict(path=str(p), sha256=file_sha256(p)) for r, p in raw.files.items() if Path(p).is_file()},
@@ -353,23 +353,6 @@ def merge_item_labels(raw, item_ids, labels, names):
         v = lab[a].fillna(-1).astype(np.int64).to_numpy() + 1   # shift so that 0 = Unknown (missing row)
         labels[a] = v; names[a] = ["Unknown"] + [f"{a}-{i}" for i in range(v.max())]
     return labels, names
-
-def align_features(ids, matrix, item_ids, path) -> tuple[np.ndarray, np.ndarray]:
-    "Rows of `matrix` (keyed by `ids`) in item-index order, with a mask of the items that have one."
-    matrix = np.asarray(matrix, dtype=np.float32); ids = np.asarray(ids).astype(str)
-    if matrix.ndim != 2 or len(ids) != len(matrix):
-        raise DataError(path, f"feature file has {len(matrix)} rows for {len(ids)} item ids",
-                        "regenerate the features for this item list (`addrl features`)")
-    if not np.isfinite(matrix).all():
-        raise DataError(path, f"{(~np.isfinite(matrix).all(1)).sum()} feature rows contain NaN or inf",
-                        "regenerate the features, or drop those rows")
-    pos = pd.Series(np.arange(len(ids)), index=ids)
-    if pos.index.duplicated().any(): raise DataError(path, "duplicate item ids in the feature file",
-                                                     "keep one row per item")
-    where = pos.reindex(item_ids).to_numpy()
-    mask = ~np.isnan(where); out = np.zeros((len(item_ids), matrix.shape[1]), np.float32)
-    out[mask] = matrix[where[mask].astype(np.int64)]
-    return out, mask
 
 # %% ../../nbs/02_data.ipynb #536c6154
 def _save(ds: Dataset, folder: Path):

@@ -340,6 +340,9 @@ def align_rows(keys: list,            # the asin of each row of `matrix`
               ) -> tuple:             # (values (len(item_ids), d) float32, mask bool)
     "Rows of `matrix` in the order of `item_ids`; absent or all-zero rows are zeros with mask False."
     matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.ndim != 2 or len(keys) != len(matrix):
+        raise DataError(source, f"feature file has {len(matrix)} rows for {len(keys)} item ids",
+                        "regenerate the features for this item list (`addrl features`)")
     bad = ~np.isfinite(matrix).all(axis=1)
     if bad.any():
         raise DataError(source,
