@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import addrl_nb
-from ..core import SettingError, runs_dir, write_json
+from ..core import SettingError, cache_dir, runs_dir, write_json
+from ..core import data_dir as data_dir_of
 from ..config import profiles_config
 from ..data.dataset import load_dataset, DataConfig
 from ..data.features import with_features
@@ -146,20 +147,10 @@ EXPERIMENT_NOTEBOOKS = ["31_table1.ipynb", "32_table2.ipynb", "33_table3.ipynb",
                         "35_interpretability.ipynb"]
 PROFILE_PLAN = profiles_config()["plans"]   # configs/profiles.yaml
 
-def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "cpu", data_dir=None, out=None, runs=None,
-              models=None, notebooks=None, log=print) -> list[Path]:
-    "Run every experiment notebook for `dataset` under papermill (seeds and models default to the profile's plan)."
-    import papermill as pm
-    if profile not in PROFILE_PLAN: raise SettingError("--profile", f"unknown profile {profile!r}",
-                                                       f"use one of {list(PROFILE_PLAN)}")
-    plan = PROFILE_PLAN[profile]
-    nbs = _repo_root() / "nbs"
-    folder = figures_dir(out) / dataset / "notebooks"; folder.mkdir(parents=True, exist_ok=True)
-    params = dict(dataset=dataset, profile=profile, seeds=list(seeds or plan["seeds"]), device=device,
-                  data_dir=str(data_dir) if data_dir else None, out_dir=str(figures_dir(out)),
-                  runs_dir=str(runs_dir(runs)), models=models or plan["models"], ablation_seeds=plan["ablation_seeds"])
-    done, seconds, t_all = [], {}, time.time()
-    for name in notebooks or EXPERIMENT_NOTEBOOKS:
+def _execute(names, nbs, folder, params, dataset, profile, seconds, done, log):
+    "Execute each experiment notebook under papermill with the parameters it declares."
+    import papermill as pm     # heavy (jupyter): imported only when notebooks are executed
+    for name in names:
         t0 = time.time(); log(f"[reproduce] {name} on {dataset} ({profile}) ...")
         declared = pm.inspect_notebook(str(nbs / name))   # pass each notebook only the parameters it declares
         pm.execute_notebook(str(nbs / name), str(folder / name),
@@ -167,6 +158,30 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
                             progress_bar=False, kernel_name="python3")
         seconds[name] = time.time() - t0; log(f"[reproduce] {name} done in {seconds[name]:.0f} s")
         done.append(folder / name)
+
+def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "cpu", data_dir=None, out=None, runs=None,
+              models=None, notebooks=None, log=print) -> list[Path]:
+    "Run every experiment notebook for `dataset` under papermill (seeds and models default to the profile's plan)."
+    if profile not in PROFILE_PLAN: raise SettingError("--profile", f"unknown profile {profile!r}",
+                                                       f"use one of {list(PROFILE_PLAN)}")
+    plan = PROFILE_PLAN[profile]
+    nbs = _repo_root() / "nbs"
+    folder = figures_dir(out) / dataset / "notebooks"; folder.mkdir(parents=True, exist_ok=True)
+    # the notebooks run in nbs/: every folder is passed as an absolute path, so that `addrl train` and `reproduce`
+    # share one runs folder and one cache wherever they are started
+    params = dict(dataset=dataset, profile=profile, seeds=list(seeds or plan["seeds"]), device=device,
+                  data_dir=str(Path(data_dir).resolve()) if data_dir else None, out_dir=str(figures_dir(out).resolve()),
+                  runs_dir=str(runs_dir(runs).resolve()), models=models or plan["models"],
+                  ablation_seeds=plan["ablation_seeds"])
+    done, seconds, t_all = [], {}, time.time()
+    kernel_env = {"ADDRL_CACHE_DIR": str(cache_dir().resolve()),
+                  **({"ADDRL_DATA_DIR": str(data_dir_of().resolve())} if not data_dir else {})}
+    saved_env = {k: os.environ.get(k) for k in kernel_env}; os.environ.update(kernel_env)   # the kernels inherit it
+    try: _execute(notebooks or EXPERIMENT_NOTEBOOKS, nbs, folder, params, dataset, profile, seconds, done, log)
+    finally:
+        for k, v in saved_env.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
     # one entry per call: a later call that reuses runs does not hide the first one's cost
     record = folder / "reproduce.json"
     calls = json.loads(record.read_text())["calls"] if record.exists() else []
