@@ -22,7 +22,7 @@ __all__ = ['RECIPES', 'DEFAULT_TEXT_MODEL', 'TEXT_MODEL_PACKAGE', 'POOLINGS', 'D
            'clean_text', 'metadata_text', 'review_texts', 'item_texts', 'default_text_model_path',
            'text_model_identity', 'load_text_encoder', 'encode_text', 'image_paths', 'load_image_encoder',
            'image_model_identity', 'load_image', 'encode_images', 'align_rows', 'read_precomputed', 'FeatureSet',
-           'item_features', 'precomputed_features', 'build_dataset_features', 'with_features']
+           'item_features', 'precomputed_features', 'build_dataset_features', 'with_features', 'dataset_modalities']
 
 # %% ../../nbs/05_features.ipynb #55b6a7d1
 _ANONYMOUS_BRAND = re.compile(r"^brand-\d+$")  # Toys here: stable brand ids without names
@@ -580,3 +580,8 @@ def with_features(ds,                        # a prepared Dataset
         ds.features[m] = (fs.values, fs.mask)
         ds.meta.setdefault("features", {})[m] = fs.manifest
     return ds
+
+def dataset_modalities(ds) -> list[str]:
+    "The content modalities `ds` can offer: those it carries, plus text where its items have text or reviews."
+    has_text = (ds.items[["title", "title_phrase", "categories"]] != "").any(axis=1).any() or ds.reviews is not None
+    return sorted(set(ds.features) | ({"text"} if has_text else set()))

@@ -12,7 +12,7 @@ from ..config import read_yaml, check_model_config
 from ..data.dataset import load_dataset, summary, format_summary, DataConfig
 from ..models.interface import all_models
 from ..train.trainer import fit, make_train_config, model_settings, make_run_dir, TrainConfig, PROFILES
-from ..data.features import build_dataset_features, with_features
+from ..data.features import build_dataset_features, with_features, dataset_modalities
 from .experiments import reproduce
 
 # %% auto #0
@@ -98,7 +98,8 @@ def _train_settings(args):
     params, train = model_settings(model, check_name(args.dataset), args.profile, config=extra, **_parse_sets(args.set))
     cfg = make_train_config(args.profile, **{"seed": 12345 if args.seed is None else args.seed, "device": args.device,
                                               **({"select_on": "test"} if args.legacy else {}), **train})
-    features = {m: args.feature_model for m in (args.features or "").split(",") if m}
+    features = (None if args.features in (None, "auto")                    # auto: decided once the data are read
+                else {m: args.feature_model for m in args.features.split(",") if m != "none"})
     return args.dataset, DataConfig(seed=args.split_seed), features, model, params, cfg, args.profile
 
 def cmd_train(args):
@@ -110,6 +111,7 @@ def cmd_train(args):
                                                                         else _train_settings)(args)
     make_run_dir(runs_dir(args.runs_dir))
     ds = _dataset(args, data_config)
+    if features is None: features = {m: args.feature_model for m in dataset_modalities(ds)}   # --features auto
     for m, encoder in features.items():
         with_features(ds, [m], encoder, device=cfg.device, cache=args.cache_dir, progress=not args.quiet)
     r = fit(ds, model, params, cfg, profile=profile, root=args.runs_dir, restart=args.restart, progress=not args.quiet)
@@ -176,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--profile", default="quick", choices=list(PROFILES))
     t.add_argument("--seed", type=_seed, help="seed of the run (default 12345)")
     t.add_argument("--device", default="cpu")
-    t.add_argument("--features", default="", help="content modalities to attach, e.g. text or text,image")
+    t.add_argument("--features", help="content modalities to attach: auto (default: every modality the dataset "
+                   "offers, as reproduce does), none, or a list such as text or text,image")
     t.add_argument("--feature-model", help="text encoder for --features")
     t.add_argument("--legacy", action="store_true", help="select on TEST as the authors' code (labelled legacy)")
     t.add_argument("--set", nargs="*", metavar="KEY=VALUE",

@@ -13,7 +13,7 @@ from ..core import SettingError, cache_dir, runs_dir, write_json
 from ..core import data_dir as data_dir_of
 from ..config import profiles_config
 from ..data.dataset import load_dataset, DataConfig
-from ..data.features import with_features
+from ..data.features import with_features, dataset_modalities
 from ..train.metrics import paired_ttest
 from ..train.trainer import fit, make_train_config, model_settings
 
@@ -75,11 +75,7 @@ def save_table(df: pd.DataFrame, dataset: str, name: str, out=None, meta: dict |
 def experiment_dataset(dataset: str, data_dir=None, features=("text",), seed: int = 0):
     "A prepared dataset with the content features an experiment needs."
     ds = load_dataset(dataset, data_dir, DataConfig(seed=seed))
-    if dataset != "planted" and features:
-        has_text = (ds.items[["title", "title_phrase", "categories"]] != "").any(axis=1).any() or ds.reviews is not None
-        if has_text and "text" in features:
-            with_features(ds, ["text"])
-    return ds
+    return with_features(ds, [m for m in dataset_modalities(ds) if m in features])
 
 # %% ../../nbs/30_experiments.ipynb #67846fea
 def run_models(ds, models, profile: str, seeds, device: str = "cpu", root=None, legacy: bool = False,
@@ -106,6 +102,7 @@ def aggregate(results: list[dict], split: str = "test",
     g = pd.DataFrame(rows).groupby("model", sort=False)
     out = pd.concat({"mean": g[list(metrics)].mean(), "std": g[list(metrics)].std(ddof=1).fillna(0.0)}, axis=1)
     out["seeds"] = g.size()
+    out["content"] = pd.Series({r["model"]: "+".join(r.get("modalities") or []) or "none" for r in results})
     return out
 
 def significance(results: list[dict], target: str = "addrl", metric: str = "recall@20") -> dict:
@@ -135,7 +132,7 @@ def format_table2(agg: pd.DataFrame, sig: dict, dataset: str, protocol: str) -> 
                      "NDCG@20 (authors')": f"{mean['ndcg_authors@20']:.4f} ± {std['ndcg_authors@20']:.4f}",
                      "paper Recall@20": paper.get(model, (np.nan, np.nan))[0],
                      "paper NDCG@20": paper.get(model, (np.nan, np.nan))[1],
-                     "seeds": int(agg.loc[model, ("seeds", "")]),
+                     "seeds": int(agg.loc[model, ("seeds", "")]), "content": agg.loc[model, ("content", "")],
                      "t-test": f"p = {sig['p']:.2g}, n = {sig['n_users']} users, against "
                                f"{PAPER_NAMES.get(sig['best_other'], sig['best_other'])}"
                                if sig and model == "addrl" else "",

@@ -241,8 +241,9 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
     # every setting the model ran with, defaults included
     params = json.loads(json.dumps(net.params, default=str))
     key = run_key(ds, model, params, cfg)
+    used = [m for m in params.get("modalities") or () if m in ds.features]    # content offered and set to use
     out = run_path(ds, model, params, cfg, profile, root); make_run_dir(out)
-    done = lambda m: {**{k: v for k, v in m.items() if k != "run_dir"}, "run_dir": str(out)}
+    done = lambda m: {**{k: v for k, v in m.items() if k != "run_dir"}, "modalities": used, "run_dir": str(out)}
     if reuse and not restart and (out / "metrics.json").exists(): return done(read_json(out / "metrics.json"))
     write_json(out / "config.json", dict(dataset=ds.name, model=model, params=params, train=asdict(cfg),
                                          profile=profile, run_key=key, protocol=cfg.protocol, data=ds.meta,
@@ -298,7 +299,9 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
                    seed=cfg.seed, best_epoch=state["best_epoch"], epochs_run=state["epoch"],
                    stopped_early=state["stopped"], train_seconds=state["train_seconds"], eval_seconds=eval_seconds,
                    valid=valid.metrics, test=test.metrics, history=state["history"],
-                   run=out.relative_to(runs_dir(root)).as_posix(), run_key=key, package_version=package_version())
+                   run=out.relative_to(runs_dir(root)).as_posix(), run_key=key, modalities=used,
+                   n_interactions=dict(train=len(ds.train), valid=len(ds.valid), test=len(ds.test)),
+                   package_version=package_version())
     per_user = test.per_user.copy(); per_user.insert(0, "user_id", ds.user_ids[per_user["user"]])
     atomic_write(out / "per_user_test.csv", lambda p: per_user.to_csv(p, index=False))
     k = test.topk.shape[1]
