@@ -8,14 +8,14 @@ import warnings
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .interface import Recommender, register_model, bpr_loss
+from .interface import Recommender, register_model, bpr_loss, distance_correlation
 from .graph import normalized_adjacency
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")   # CSR products are used knowingly
 
 # %% auto #0
 __all__ = ['SparsePattern', 'spmm', 'sddmm', 'NeuMF', 'GraphRecommender', 'light_propagate', 'LightGCN', 'NGCFLayer', 'NGCF',
-           'distance_correlation', 'intent_graph_values', 'routing_layer', 'DGCF']
+           'intent_graph_values', 'routing_layer', 'DGCF']
 
 # %% ../../nbs/10_baselines_cf.ipynb #c006
 class SparsePattern:
@@ -233,19 +233,6 @@ class NGCF(GraphRecommender):
         for layer in self.layers:
             e = layer(graph, e); outs.append(F.normalize(e, dim=1))
         return torch.cat(outs, 1).split([self.n_users, self.n_items])
-
-# %% ../../nbs/10_baselines_cf.ipynb #c023
-def distance_correlation(x: torch.Tensor,  # (n, p) samples
-                         y: torch.Tensor,  # (n, q) the same samples, another representation
-                         eps: float = 1e-8) -> torch.Tensor:
-    "Sample distance correlation (Szekely et al., 2007): near 0 for independent rows, 1 for y = a x + b."
-    def centred(z):
-        sq = z.pow(2).sum(1)
-        dist = (sq[:, None] - 2 * z @ z.T + sq[None]).clamp(min=0).add(eps).sqrt()     # (n, n) pairwise distances
-        return dist - dist.mean(0, keepdim=True) - dist.mean(1, keepdim=True) + dist.mean()
-    a, b = centred(x), centred(y)
-    dcov = lambda p, q: ((p * q).mean().clamp(min=0) + eps).sqrt()
-    return dcov(a, b) / ((dcov(a, a) * dcov(b, b)).sqrt() + 1e-10)
 
 # %% ../../nbs/10_baselines_cf.ipynb #c025
 def intent_graph_values(graph: SparsePattern,   # edge pattern

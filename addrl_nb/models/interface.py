@@ -14,7 +14,7 @@ from ..core import SettingError
 
 # %% auto #0
 __all__ = ['MODELS', 'register_model', 'model_modules', 'get_model', 'all_models', 'Recommender', 'NegativeSampler', 'bpr_loss',
-           'Popularity', 'BPRMF']
+           'content_modalities', 'distance_correlation', 'Popularity', 'BPRMF']
 
 # %% ../../nbs/06_models.ipynb #74ee6f31
 MODELS: dict = {}
@@ -96,6 +96,27 @@ def bpr_loss(pos_scores: torch.Tensor,  # (B,)
     if mode == "hardest": return -F.logsigmoid(pos_scores - neg_scores.max(1).values).sum()
     if mode == "mean": return -F.logsigmoid(pos_scores.unsqueeze(1) - neg_scores).mean(1).sum()
     raise ValueError(f"mode must be 'hardest' or 'mean', not {mode!r}")
+
+# %% ../../nbs/06_models.ipynb #73d7c3d8
+def content_modalities(ds,                            # a prepared Dataset
+                       modalities=("text", "image"),  # the content modalities a model may use
+                      ) -> list[str]:
+    "The requested content modalities that `ds` carries features for, in the requested order."
+    return [m for m in modalities if m in ds.features]
+
+def distance_correlation(x: torch.Tensor,  # (N, p)
+                         y: torch.Tensor,  # (N, q), same rows
+                         eps: float = 1e-8,
+                        ) -> torch.Tensor:
+    "Sample distance correlation of two sets of row vectors (Szekely et al.), in [0, 1]; 0 for independent samples."
+    def centred(z):
+        sq = z.pow(2).sum(1, keepdim=True)
+        # eps keeps the gradient finite at d = 0
+        d = (sq - 2 * z @ z.T + sq.T).clamp_min(0).add(eps).sqrt()
+        return d - d.mean(0, keepdim=True) - d.mean(1, keepdim=True) + d.mean()
+    a, b = centred(x), centred(y)
+    dcov = lambda p, q: (p * q).mean().clamp_min(0).add(eps).sqrt()
+    return dcov(a, b) / (dcov(a, a) * dcov(b, b)).sqrt().clamp_min(eps)
 
 # %% ../../nbs/06_models.ipynb #d1cdd93f
 @register_model("popularity")

@@ -10,18 +10,13 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from ..core import DataError
-from .interface import Recommender, register_model, bpr_loss
+from .interface import Recommender, register_model, bpr_loss, content_modalities, distance_correlation
 
 # %% auto #0
-__all__ = ['content_modalities', 'ModalityEncoder', 'ItemCache', 'JRL', 'clip_norm', 'MetricAttention', 'metric_distance',
-           'offdiag_covariance', 'MAML', 'distance_correlation', 'independence_loss', 'FactorModalityAttention',
-           'L2Normalize', 'DMRL']
+__all__ = ['ModalityEncoder', 'ItemCache', 'JRL', 'clip_norm', 'MetricAttention', 'metric_distance', 'offdiag_covariance', 'MAML',
+           'independence_loss', 'FactorModalityAttention', 'L2Normalize', 'DMRL']
 
 # %% ../../nbs/12_baselines_mm.ipynb #00740876
-def content_modalities(ds, modalities=("text", "image")) -> list[str]:
-    "The requested content modalities that `ds` carries features for, in the requested order."
-    return [m for m in modalities if m in ds.features]
-
 class ModalityEncoder(nn.Module):
     "Runs `net` on the L2-normalised features of the items that have modality `m`; absent items get a placeholder."
     def __init__(self, ds, m: str,
@@ -284,20 +279,6 @@ class MAML(ItemCache, Recommender):
         return torch.cat(out)
 
 # %% ../../nbs/12_baselines_mm.ipynb #b57211bb
-def distance_correlation(x: torch.Tensor,  # (N, p)
-                         y: torch.Tensor,  # (N, q), same rows
-                         eps: float = 1e-8,
-                        ) -> torch.Tensor:
-    "Sample distance correlation of two sets of row vectors (Szekely et al.), in [0, 1]; 0 for independent samples."
-    def centred(z):
-        sq = z.pow(2).sum(1, keepdim=True)
-        # eps keeps the gradient finite at d = 0
-        d = (sq - 2 * z @ z.T + sq.T).clamp_min(0).add(eps).sqrt()
-        return d - d.mean(0, keepdim=True) - d.mean(1, keepdim=True) + d.mean()
-    a, b = centred(x), centred(y)
-    dcov = lambda p, q: (p * q).mean().clamp_min(0).add(eps).sqrt()
-    return dcov(a, b) / (dcov(a, a) * dcov(b, b)).sqrt().clamp_min(eps)
-
 def independence_loss(chunks: torch.Tensor,          # (N, K, d_k) factor chunks of one representation
                       pairs: str = "all",            # 'all' factor pairs (paper) or 'adjacent' (k, k+1) as the code
                      ) -> torch.Tensor:

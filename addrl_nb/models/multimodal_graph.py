@@ -9,20 +9,14 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from ..core import DataError
-from .interface import Recommender, register_model, bpr_loss
+from .interface import Recommender, register_model, bpr_loss, content_modalities
 from .graph import normalized_adjacency
 
 # %% auto #0
-__all__ = ['content_modalities', 'ContentProjection', 'light_propagate', 'edge_propagate', 'segment_softmax', 'EdgeGraph',
-           'GraphRecommender', 'MMGCNLayer', 'MMGCN', 'route_preferences', 'GRCN', 'bootstrap_loss', 'BM3']
+__all__ = ['ContentProjection', 'light_propagate', 'edge_propagate', 'segment_softmax', 'EdgeGraph', 'GraphRecommender',
+           'MMGCNLayer', 'MMGCN', 'route_preferences', 'GRCN', 'bootstrap_loss', 'BM3']
 
 # %% ../../nbs/11_baselines_mmgraph.ipynb #acab4f24
-def content_modalities(ds,                  # a prepared Dataset
-                       modalities=("text", "image"),  # candidate content modalities
-                      ) -> list[str]:
-    "The candidate modalities that `ds` has features for, in the given order."
-    return [m for m in modalities if m in ds.features]
-
 class ContentProjection(nn.Module):
     "Linear projection of one modality's features; items lacking the modality get a learned missing-content vector."
     def __init__(self, values: np.ndarray,   # (n_items, d_feat) features, zero rows where missing
