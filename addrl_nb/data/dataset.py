@@ -204,7 +204,7 @@ def assign_split(inter: pd.DataFrame, # interactions (INTERACTION_COLUMNS)
                f"validation = random {valid_ratio:.0%} of train (seed {seed})")
     else: raise ValueError(f"unknown split mode {mode!r}: use 'auto', 'random' or 'chronological'")
     out = inter.copy(); out["split"] = split
-    for s in ("train", "valid", "test"):
+    for s in ("train", "valid", "test") if valid_ratio > 0 else ("train", "test"):   # 0: no validation, as the authors
         if not (out["split"] == s).any():
             raise DataError(path, f"the '{s}' split has no users",
                             "check the split column, or use a larger dataset / other ratios")

@@ -27,7 +27,8 @@ def metrics_table(results: list, ks=(20,)) -> pd.DataFrame:
         row = dict(model=r["model"], profile=r["profile"], protocol=r["protocol"], best_epoch=r["best_epoch"])
         for s in ("valid", "test"):
             for k in ks:
-                for m in ("recall", "ndcg", "ndcg_authors"): row[f"{s} {m}@{k}"] = round(r[s][f"{m}@{k}"], 4)
+                for m in ("recall", "ndcg", "ndcg_authors"):   # no validation metrics under the legacy protocol
+                    row[f"{s} {m}@{k}"] = round(r[s][f"{m}@{k}"], 4) if r[s] else float("nan")
         row["train s"] = round(r["train_seconds"], 1); rows.append(row)
     return pd.DataFrame(rows).set_index("model")
 
@@ -100,7 +101,9 @@ def _train_settings(args):
                                               **({"select_on": "test"} if args.legacy else {}), **train})
     features = (None if args.features in (None, "auto")                    # auto: decided once the data are read
                 else {m: args.feature_model for m in args.features.split(",") if m != "none"})
-    return args.dataset, DataConfig(seed=args.split_seed), features, model, params, cfg, args.profile
+    # legacy: the authors' protocol trains on the whole training split (no validation carved out)
+    data = DataConfig(seed=args.split_seed, **({"valid_ratio": 0.0} if args.legacy else {}))
+    return args.dataset, data, features, model, params, cfg, args.profile
 
 def cmd_train(args):
     ("Train one run: from the model's settings (and --config YAML, "

@@ -72,9 +72,10 @@ def save_table(df: pd.DataFrame, dataset: str, name: str, out=None, meta: dict |
     return folder / f"{name}.csv"
 
 # %% ../../nbs/30_experiments.ipynb #bbd13452
-def experiment_dataset(dataset: str, data_dir=None, features=("text",), seed: int = 0):
+def experiment_dataset(dataset: str, data_dir=None, features=("text",), seed: int = 0,
+                       legacy: bool = False):   # the authors' protocol: no validation carved from the training split
     "A prepared dataset with the content features an experiment needs."
-    ds = load_dataset(dataset, data_dir, DataConfig(seed=seed))
+    ds = load_dataset(dataset, data_dir, DataConfig(seed=seed, **({"valid_ratio": 0.0} if legacy else {})))
     return with_features(ds, [m for m in dataset_modalities(ds) if m in features])
 
 # %% ../../nbs/30_experiments.ipynb #67846fea

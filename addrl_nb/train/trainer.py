@@ -235,6 +235,10 @@ def fit(ds,                           # a prepared Dataset
 
 def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_after, progress) -> dict:
     cfg = cfg or TrainConfig()
+    if cfg.select_on == "valid" and not len(ds.valid):
+        raise SettingError("select_on", f"{ds.name} has no validation split to select on",
+                           "select on test as the authors' code does (--legacy), "
+                           "or prepare the data with valid_ratio > 0")
     params = check_model_params(model, params or {})
     seed_everything(cfg.seed)
     net = _build(model, ds, params).to(cfg.device)
@@ -292,13 +296,13 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
             if state["stopped"]: break
         net.load_state_dict(state["best_state"])
     t0 = time.time()
-    valid = _evaluate(net, ds, "valid", cfg, progress=progress)
+    valid = _evaluate(net, ds, "valid", cfg, progress=progress) if len(ds.valid) else None   # legacy: no validation
     test = _evaluate(net, ds, "test", cfg, keep_topk=cfg.keep_topk, progress=progress)
     eval_seconds = time.time() - t0
     metrics = dict(dataset=ds.name, model=model, profile=profile, protocol=cfg.protocol, selected_on=cfg.select_on,
                    seed=cfg.seed, best_epoch=state["best_epoch"], epochs_run=state["epoch"],
                    stopped_early=state["stopped"], train_seconds=state["train_seconds"], eval_seconds=eval_seconds,
-                   valid=valid.metrics, test=test.metrics, history=state["history"],
+                   valid=valid.metrics if valid else {}, test=test.metrics, history=state["history"],
                    run=out.relative_to(runs_dir(root)).as_posix(), run_key=key, modalities=used,
                    n_interactions=dict(train=len(ds.train), valid=len(ds.valid), test=len(ds.test)),
                    package_version=package_version())
