@@ -20,7 +20,7 @@ from ..train.trainer import fit, make_train_config, model_settings
 # %% auto #0
 __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN', 'figures_dir', 'save_figure',
            'save_table', 'experiment_dataset', 'run_models', 'per_user', 'aggregate', 'significance', 'format_table2',
-           'reproduce']
+           'planned_notebooks', 'reproduce']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -141,8 +141,18 @@ def format_table2(agg: pd.DataFrame, sig: dict, dataset: str, protocol: str) -> 
     return pd.DataFrame(rows).set_index("model")
 
 # %% ../../nbs/30_experiments.ipynb #1fbfc298
-EXPERIMENT_NOTEBOOKS = ["31_table1.ipynb", "32_table2.ipynb", "33_table3.ipynb", "34_disentanglement.ipynb",
-                        "35_interpretability.ipynb"]
+EXPERIMENT_NOTEBOOKS = {   # group -> notebook -> the datasets it applies to (None: every dataset)
+    "paper": {"31_table1.ipynb": None, "32_table2.ipynb": None, "33_table3.ipynb": None,
+              "34_disentanglement.ipynb": None, "35_interpretability.ipynb": None},
+    # MDR's paper uses Office, Toys and Clothing; CADMR's, three Amazon datasets
+    "peers": {"21_mdr_experiments.ipynb": ("planted", "office", "toys", "clothing_men"),
+              "23_cadmr_experiments.ipynb": None},
+}
+
+def planned_notebooks(dataset: str, profile: str) -> list[str]:
+    "The experiment notebooks `reproduce` runs for `dataset` under `profile`'s plan, in order."
+    return [nb for group in PROFILE_PLAN[profile]["notebooks"] for nb, only in EXPERIMENT_NOTEBOOKS[group].items()
+            if only is None or dataset in only]
 PROFILE_PLAN = profiles_config()["plans"]   # configs/profiles.yaml
 
 def _execute(names, nbs, folder, params, dataset, profile, seconds, done, log):
@@ -175,7 +185,8 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
     kernel_env = {"ADDRL_CACHE_DIR": str(cache_dir().resolve()),
                   **({"ADDRL_DATA_DIR": str(data_dir_of().resolve())} if not data_dir else {})}
     saved_env = {k: os.environ.get(k) for k in kernel_env}; os.environ.update(kernel_env)   # the kernels inherit it
-    try: _execute(notebooks or EXPERIMENT_NOTEBOOKS, nbs, folder, params, dataset, profile, seconds, done, log)
+    names = notebooks or planned_notebooks(dataset, profile)
+    try: _execute(names, nbs, folder, params, dataset, profile, seconds, done, log)
     finally:
         for k, v in saved_env.items():
             if v is None: os.environ.pop(k, None)
