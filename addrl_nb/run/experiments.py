@@ -155,17 +155,18 @@ def planned_notebooks(dataset: str, profile: str) -> list[str]:
             if only is None or dataset in only]
 PROFILE_PLAN = profiles_config()["plans"]   # configs/profiles.yaml
 
-def _execute(names, nbs, folder, params, dataset, profile, seconds, done, log):
-    "Execute each experiment notebook under papermill with the parameters it declares."
+def _execute(names, nbs, folder, params, log) -> dict:
+    "Execute each experiment notebook under papermill with the parameters it declares; return its seconds by name."
     import papermill as pm     # heavy (jupyter): imported only when notebooks are executed
+    seconds = {}
     for name in names:
-        t0 = time.time(); log(f"[reproduce] {name} on {dataset} ({profile}) ...")
+        t0 = time.time(); log(f"[reproduce] {name} on {params['dataset']} ({params['profile']}) ...")
         declared = pm.inspect_notebook(str(nbs / name))   # pass each notebook only the parameters it declares
         pm.execute_notebook(str(nbs / name), str(folder / name),
                             parameters={k: v for k, v in params.items() if k in declared}, cwd=str(nbs),
                             progress_bar=False, kernel_name="python3")
         seconds[name] = time.time() - t0; log(f"[reproduce] {name} done in {seconds[name]:.0f} s")
-        done.append(folder / name)
+    return seconds
 
 def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "cpu", data_dir=None, out=None, runs=None,
               models=None, notebooks=None, log=print) -> list[Path]:
@@ -181,12 +182,12 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
                   data_dir=str(Path(data_dir).resolve()) if data_dir else None, out_dir=str(figures_dir(out).resolve()),
                   runs_dir=str(runs_dir(runs).resolve()), models=models or plan["models"],
                   ablation_seeds=plan["ablation_seeds"])
-    done, seconds, t_all = [], {}, time.time()
+    t_all = time.time()
     kernel_env = {"ADDRL_CACHE_DIR": str(cache_dir().resolve()),
                   **({"ADDRL_DATA_DIR": str(data_dir_of().resolve())} if not data_dir else {})}
     saved_env = {k: os.environ.get(k) for k in kernel_env}; os.environ.update(kernel_env)   # the kernels inherit it
     names = notebooks or planned_notebooks(dataset, profile)
-    try: _execute(names, nbs, folder, params, dataset, profile, seconds, done, log)
+    try: seconds = _execute(names, nbs, folder, params, log)
     finally:
         for k, v in saved_env.items():
             if v is None: os.environ.pop(k, None)
@@ -197,4 +198,4 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
     calls.append(dict(params=params, seconds=time.time() - t_all, notebook_seconds=seconds,
                       finished=time.strftime("%Y-%m-%d %H:%M:%S")))
     write_json(record, dict(calls=calls))
-    return done
+    return [folder / name for name in seconds]
