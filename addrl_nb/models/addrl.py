@@ -15,8 +15,8 @@ from .interface import Recommender, register_model, bpr_loss
 from ..train.metrics import rank_topk
 
 # %% auto #0
-__all__ = ['VARIANTS', 'intra_modality_loss', 'inter_modality_loss', 'low_level_loss', 'ModalityAttention', 'fuse_modalities',
-           'attribute_scores', 'ADDRL', 'ADDRL_ID']
+__all__ = ['VARIANTS', 'CLASSIFIERS', 'LOSS_ON', 'intra_modality_loss', 'inter_modality_loss', 'low_level_loss',
+           'ModalityAttention', 'fuse_modalities', 'attribute_scores', 'authors_head', 'ADDRL', 'ADDRL_ID']
 
 # %% ../../nbs/08_addrl.ipynb #e515a8d1
 def intra_modality_loss(chunks: torch.Tensor,      # (N, K, d_k) chunks of one modality
@@ -95,6 +95,13 @@ VARIANTS = {  # Table 3 of the paper, and AD-DRL_ID of Table 2
     "id": dict(modalities=()),
 }
 
+def authors_head(d_in: int, d_out: int) -> nn.Module:
+    "The authors' classifier head: LeakyReLU(0.2) -> Dropout(0.2) -> Linear."
+    return nn.Sequential(nn.LeakyReLU(0.2), nn.Dropout(0.2), nn.Linear(d_in, d_out))
+
+CLASSIFIERS = {"linear": nn.Linear, "authors": authors_head}
+LOSS_ON = ("used", "all")
+
 @register_model("addrl")
 class ADDRL(Recommender):
     "AD-DRL: attribute-driven disentangled representations over ID, text and image modalities."
@@ -106,18 +113,25 @@ class ADDRL(Recommender):
                  neg_mode: str = "hardest",         # 'hardest' (authors' code) or 'mean'
                  double_softmax: bool = False,      # softmax twice in the attention, as the authors' code
                  activation: str = "none",          # after the projection: 'none', 'tanh', 'sigmoid', 'relu'
+                 loss_on: str = "used",             # disentangling losses on positives + 'used' negatives, or 'all'
+                 classifier: str = "linear",        # intra/low heads: 'linear', or 'authors' (LeakyReLU, Dropout, Linear)
+                 l2_content: bool = False,          # L2 also over the projected content outputs (authors' code)
                  variant: str = "full",             # a Table-3 variant, or 'id'
                  **params):
         if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}; known: {list(VARIANTS)}")
+        for name, value, known in (("loss_on", loss_on, LOSS_ON), ("classifier", classifier, CLASSIFIERS)):
+            if value not in known: raise ValueError(f"unknown {name} {value!r}; known: {list(known)}")
         v = VARIANTS[variant]
         intra, inter, low, modalities = (v.get("intra", intra), v.get("inter", inter), v.get("low", low),
                                          v.get("modalities", modalities))
         super().__init__(ds, chunk_size=chunk_size, modalities=tuple(modalities), intra=intra, inter=inter, low=low,
                          l2=l2, tau=tau, neg_mode=neg_mode, double_softmax=double_softmax, activation=activation,
-                         variant=variant, **params)
+                         variant=variant, loss_on=loss_on, classifier=classifier,
+                         l2_content=bool(l2_content), **params)
         self.attributes = list(ds.attribute_names); self.chunk_names = self.attributes + ["others"]
         self.K, self.dk = len(self.chunk_names), chunk_size; d = self.K * chunk_size
         self.w = dict(intra=intra, inter=inter, low=low, l2=l2); self.tau, self.neg_mode = tau, neg_mode
+        self.loss_on, self.l2_content = loss_on, bool(l2_content)
         self.content = [m for m in modalities if m in ds.features]
         self.modalities = ["item"] + self.content
         self.user, self.item = nn.Embedding(ds.n_users, d), nn.Embedding(ds.n_items, d)
@@ -131,8 +145,9 @@ class ADDRL(Recommender):
             self.register_buffer(f"mask_{m}", torch.as_tensor(mask, dtype=torch.bool))
             self.proj[m] = nn.Linear(values.shape[1], d)
         self.act = {"none": nn.Identity(), "tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(), "relu": nn.ReLU()}[activation]
-        self.intra_cls = nn.ModuleDict({m: nn.Linear(chunk_size, self.K) for m in ["user"] + self.modalities})
-        self.low_cls = nn.ModuleList([nn.Linear(chunk_size, len(ds.attribute_values[a])) for a in self.attributes])
+        head = CLASSIFIERS[classifier]
+        self.intra_cls = nn.ModuleDict({m: head(chunk_size, self.K) for m in ["user"] + self.modalities})
+        self.low_cls = nn.ModuleList([head(chunk_size, len(ds.attribute_values[a])) for a in self.attributes])
         self.attention = (ModalityAttention(chunk_size, len(self.modalities), double_softmax)
                           if len(self.modalities) > 1 else None)
         self.register_buffer("labels", torch.as_tensor(
@@ -163,10 +178,24 @@ class ADDRL(Recommender):
         s_pos = attribute_scores(u, fused[:B]).sum(-1)                                                  # (B,)
         s_neg = attribute_scores(u.repeat_interleave(n_neg, 0), fused[B:]).sum(-1).view(B, n_neg)        # (B, n_neg)
         out = dict(bpr=bpr_loss(s_pos, s_neg, self.neg_mode))
-        used = s_neg.argmax(1) if self.neg_mode == "hardest" else torch.zeros(B, dtype=torch.long, device=neg.device)
-        # positives + used negatives
-        sel = torch.cat([torch.arange(B, device=neg.device), B + torch.arange(B, device=neg.device) * n_neg + used])
-        if self.w["l2"]: out["l2"] = 0.5 * (u.pow(2).sum() + self.item(items).pow(2).sum()) / B
+        if self.w["l2"]:
+            content = chunks[:, 1:].pow(2).sum() if self.l2_content else 0.0
+            out["l2"] = 0.5 * (u.pow(2).sum() + self.item(items).pow(2).sum() + content) / B
+        ar = torch.arange(B, device=neg.device)
+        if self.loss_on == "all":   # the authors' code: positives, and separately every sampled negative, then added
+            groups = [ar, B + torch.arange(B * n_neg, device=neg.device)]   # users counted in both, as there
+        else:                       # positives and the negatives BPR used (hardest, or the first in 'mean' mode)
+            used = s_neg.argmax(1) if self.neg_mode == "hardest" else torch.zeros_like(ar)
+            groups = [torch.cat([ar, B + ar * n_neg + used])]
+        for sel in groups:
+            for k, v in self._disentangling(u, chunks, present, fused, items, sel).items():
+                out[k] = out.get(k, 0.0) + v
+        out["total"] = out["bpr"] + sum(self.w[k] * v for k, v in out.items() if k in self.w)
+        return out
+
+    def _disentangling(self, u, chunks, present, fused, items, sel):
+        "Intra (users' and items'), inter and low losses over the batch's item rows `sel`, each mean-reduced."
+        out = {}
         if self.w["intra"]:
             out["intra"] = intra_modality_loss(u, self.intra_cls["user"]) + sum(
                 intra_modality_loss(chunks[sel, j], self.intra_cls[m], present[sel, j])
@@ -177,7 +206,6 @@ class ADDRL(Recommender):
                                for a, b in combinations(range(len(self.modalities)), 2))
         if self.w["low"] and self.attributes:
             out["low"] = low_level_loss(fused[sel], self.low_cls, self.labels[items[sel]])
-        out["total"] = out["bpr"] + sum(self.w[k] * v for k, v in out.items() if k in self.w)
         return out
 
     def train(self, mode: bool = True):
