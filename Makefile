@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE ?= 1
 export ADDRL_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: install demo test test-slow reproduce export clean-nbs benchmark
+.PHONY: install demo test test-slow reproduce from-results export clean-nbs benchmark
 
 install: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
@@ -25,8 +25,11 @@ test: install
 test-slow: install   # also the cells flagged `#| slow`: long real-data runs on toys, not for CI
 	ADDRL_TEST_FLAGS=slow $(PY) -m pytest tests -n 2 -q -p no:cacheprovider
 
-reproduce: install
-	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick)
+reproduce: install   # WORKERS=1: one run after another in this process; default: runs in parallel on a local Ray
+	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
+
+from-results: install   # Tables 2 and 3 and the t-test from the committed run records in results/, training nothing
+	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) --from-results
 
 export: install
 	$(VENV)/bin/nbdev_export && $(VENV)/bin/nbdev_clean

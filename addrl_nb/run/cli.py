@@ -13,11 +13,12 @@ from ..data.dataset import load_dataset, summary, format_summary, DataConfig
 from ..models.interface import all_models
 from ..train.trainer import fit, make_train_config, model_settings, make_run_dir, TrainConfig, PROFILES
 from ..data.features import build_dataset_features, with_features, dataset_modalities
-from .experiments import reproduce
+from .experiments import reproduce, tables_from_results, figures_dir
+from .engine import tune_model, results_dir
 
 # %% auto #0
-__all__ = ['metrics_table', 'cmd_data', 'cmd_features', 'run_config', 'cmd_train', 'cmd_demo', 'cmd_reproduce', 'build_parser',
-           'run_cli', 'main']
+__all__ = ['metrics_table', 'cmd_data', 'cmd_features', 'run_config', 'cmd_train', 'cmd_demo', 'cmd_reproduce', 'cmd_tune',
+           'build_parser', 'run_cli', 'main']
 
 # %% ../../nbs/09_cli.ipynb #e5930a73
 def metrics_table(results: list, ks=(20,)) -> pd.DataFrame:
@@ -135,11 +136,40 @@ def cmd_demo(args):
     print(f"\nrun directories under {Path(results[0]['run_dir']).parents[2]}")
 
 def cmd_reproduce(args):
-    "Every table and figure for a dataset: the experiment notebooks under papermill, reusing finished runs."
+    ("Every table and figure for a dataset: the plan's runs through the engine, then the experiment notebooks under "
+     "papermill; or, with --from-results, Tables 2 and 3 from the committed run records alone.")
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else None
+    models = None if args.models is None else "all" if args.models == "all" else args.models.split(",")
+    if args.from_results:
+        tables_from_results(check_name(args.dataset), args.profile, seeds, models, args.results_dir, args.out_dir)
+        print(f"tables rebuilt from {results_dir(args.results_dir) / args.dataset} into "
+              f"{figures_dir(args.out_dir) / args.dataset}"); return
     done = reproduce(args.dataset, args.profile, seeds, args.device, args.data_dir, args.out_dir, args.runs_dir,
-                     models=None if args.models is None else "all" if args.models == "all" else args.models.split(","))
-    print(f"executed {len(done)} notebooks; tables and figures in {Path(done[0]).parents[1]}")
+                     models=models, notebooks=args.notebooks.split(",") if args.notebooks else None,
+                     workers=args.workers, threads=args.threads, address=args.address,
+                     gpus_per_run=args.gpus_per_run, results=args.results_dir)
+    print(f"executed {len(done)} notebooks; tables and figures in {figures_dir(args.out_dir) / args.dataset}")
+
+def cmd_tune(args):
+    "Ray Tune over a model's search space on validation; the best configuration as YAML, optionally tested on seeds."
+    found = tune_model(check_name(args.dataset), check_name(args.model, "--model"), args.space, args.samples,
+                       args.scheduler, args.profile, args.seed, args.threads or 1, args.workers, args.address,
+                       args.runs_dir, args.data_dir, args.out_dir, args.then_seeds)
+    print(found["trials"].head(10).to_string()); print(f"best configuration: {found['best_yaml']}")
+    return found
+
+def _positive(text: str) -> int:
+    "A count: an integer >= 1."
+    if not text.isdigit() or int(text) < 1: raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 1")
+    return int(text)
+
+def _engine_options(parser):
+    "The options of commands that run many runs: how many at once, threads each, which Ray cluster."
+    parser.add_argument("--workers", type=_positive,
+                        help="runs at once (default: as many as the cores allow at --threads each, on Ray; "
+                             "1: one after another in this process, without Ray)")
+    parser.add_argument("--threads", type=_positive, help="torch threads per run (default 1 on Ray)")
+    parser.add_argument("--address", help="join this Ray cluster (default: $RAY_ADDRESS, else a local Ray instance)")
 
 class _Parser(argparse.ArgumentParser):
     "argparse, with a usage error printed as one line (exit status 2) instead of the usage block."
@@ -198,6 +228,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--models", help="'all' or comma-separated models for Table 2 (default: "
                                     "the profile's; every registered model for paper)")
     r.add_argument("--out-dir", help="tables and figures (default: $ADDRL_FIGURES_DIR or figures/)")
+    r.add_argument("--results-dir", help="run records (default: $ADDRL_RESULTS_DIR or results/)")
+    r.add_argument("--from-results", action="store_true",
+                   help="rebuild Tables 2 and 3 and the t-test from the run records alone; train nothing")
+    r.add_argument("--notebooks", help="comma-separated experiment notebooks (default: the profile's plan)")
+    r.add_argument("--gpus-per-run", type=float, default=0.0, help="GPU fraction each run reserves (--device cuda)")
+    _engine_options(r)
+    u = sub.add_parser("tune", parents=[common], help="hyperparameter search with Ray Tune (validation only)")
+    u.add_argument("--dataset", required=True); u.add_argument("--model", required=True)
+    u.add_argument("--space", help="YAML of a search space (default: the model's `search` section)")
+    u.add_argument("--samples", type=_positive, default=16, help="trials (default 16)")
+    u.add_argument("--scheduler", default="asha", choices=["asha", "fifo"])
+    u.add_argument("--profile", default="quick", choices=list(PROFILES))
+    u.add_argument("--seed", type=_seed, default=0, help="seed of every trial (default 0)")
+    u.add_argument("--then-seeds", type=int, default=0, metavar="K",
+                   help="then train and test the best configuration and the preset on K seeds")
+    u.add_argument("--out-dir", help="trials.csv and best.yaml (default: results/<dataset>/tune/<search>/)")
+    _engine_options(u)
     return p
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
@@ -212,7 +259,7 @@ def run_cli(argv=None):
     warnings.showwarning = _one_line_warning
     try:
         return {"data": cmd_data, "features": cmd_features, "train": cmd_train, "demo": cmd_demo,
-                "reproduce": cmd_reproduce}[args.command](args)
+                "reproduce": cmd_reproduce, "tune": cmd_tune}[args.command](args)
     except AddrlError as e:
         print(f"error: {e}", file=sys.stderr); sys.exit(2)
     except OSError as e:     # a folder that cannot be written, a full disk: the file and the reason, not a traceback

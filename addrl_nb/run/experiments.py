@@ -5,22 +5,24 @@
 # %% ../../nbs/30_experiments.ipynb #f924bd04
 from __future__ import annotations
 import json, os, time
+from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import addrl_nb
-from ..core import SettingError, cache_dir, runs_dir, write_json
+from ..core import SettingError, DataError, cache_dir, runs_dir, write_json, read_json, check_name
 from ..core import data_dir as data_dir_of
 from ..config import profiles_config
-from ..data.dataset import load_dataset, DataConfig
-from ..data.features import with_features, dataset_modalities
+from ..models.interface import all_models
 from ..train.metrics import paired_ttest
-from ..train.trainer import fit, make_train_config, model_settings
+from .engine import RunSpec, execute, results_dir
+from .engine import experiment_dataset  # noqa: F401  (the experiment notebooks import it from here)
 
 # %% auto #0
-__all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN', 'figures_dir', 'save_figure',
-           'save_table', 'experiment_dataset', 'run_models', 'per_user', 'aggregate', 'significance', 'format_table2',
-           'planned_notebooks', 'reproduce']
+__all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN',
+           'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate', 'significance',
+           'format_table2', 'table2_models', 'variant_settings', 'table2', 'table3', 'planned_notebooks', 'plan_runs',
+           'load_records', 'find_record', 'tables_from_results', 'reproduce']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -71,30 +73,19 @@ def save_table(df: pd.DataFrame, dataset: str, name: str, out=None, meta: dict |
                dict(meta=meta or {}, rows=json.loads(df.reset_index().to_json(orient="records"))))
     return folder / f"{name}.csv"
 
-# %% ../../nbs/30_experiments.ipynb #bbd13452
-def experiment_dataset(dataset: str, data_dir=None, features=("text",), seed: int = 0,
-                       legacy: bool = False):   # the authors' protocol: no validation carved from the training split
-    "A prepared dataset with the content features an experiment needs."
-    ds = load_dataset(dataset, data_dir, DataConfig(seed=seed, **({"valid_ratio": 0.0} if legacy else {})))
-    return with_features(ds, [m for m in dataset_modalities(ds) if m in features])
-
 # %% ../../nbs/30_experiments.ipynb #67846fea
 def run_models(ds, models, profile: str, seeds, device: str = "cpu", root=None, legacy: bool = False,
                progress: bool = False, **overrides) -> list[dict]:
-    "Train (or reuse) every model for every seed; return the list of run results."
-    out = []
-    for model in models:
-        params, train = model_settings(model, ds.name, profile, **overrides.get(model, {}))
-        for seed in seeds:
-            cfg = make_train_config(profile, seed=seed, device=device,
-                                    **({"select_on": "test"} if legacy else {}), **train)
-            out.append(fit(ds, model, params, cfg, profile=profile, root=root, progress=progress))
-    return out
+    ("Train (or reuse) every model for every seed through the engine, in this process; return the run results. "
+     "`overrides` maps a model to settings over its YAML, e.g. `addrl=dict(variant='wo_low')`.")
+    specs = [RunSpec.make(ds.name, model, profile, seed, legacy=legacy, device=device, **overrides.get(model, {}))
+             for model in models for seed in seeds]
+    return execute(specs, workers=1, runs=root, ds=ds, progress=progress, log=lambda *a: None)
 
 # %% ../../nbs/30_experiments.ipynb #9f5dcf29
 def per_user(result: dict) -> pd.DataFrame:
-    "Per-user test metrics of a run."
-    return pd.read_csv(Path(result["run_dir"]) / "per_user_test.csv")
+    "Per-user test metrics of a run (its folder, or its record under results/)."
+    return pd.read_parquet(Path(result["run_dir"]) / "per_user_test.parquet")
 
 def aggregate(results: list[dict], split: str = "test",
               metrics=("recall@20", "ndcg@20", "ndcg_authors@20")) -> pd.DataFrame:
@@ -140,6 +131,41 @@ def format_table2(agg: pd.DataFrame, sig: dict, dataset: str, protocol: str) -> 
                      "protocol": protocol})
     return pd.DataFrame(rows).set_index("model")
 
+TABLE3_VARIANTS = ["wo_disentangling", "wo_intra", "wo_inter", "wo_high", "wo_low", "full"]
+
+def table2_models(models) -> list[str]:
+    "Table 2's models in the paper's order (`'all'`: every registered model), others after them."
+    chosen = all_models() if models == "all" else list(models)
+    return [m for m in PAPER_NAMES if m in chosen] + [m for m in chosen if m not in PAPER_NAMES]
+
+def variant_settings(variant: str) -> dict:
+    "AD-DRL's settings for a Table-3 variant ('full' is the default model, so Table 2's runs serve it)."
+    return {} if variant == "full" else dict(variant=variant)
+
+def table2(results: list[dict], dataset: str, profile: str, seeds, legacy: bool = False, out=None):
+    "Table 2 from run results (fresh or records): aggregated, tested, formatted and saved; returns (table, t-test)."
+    protocol = "legacy (selected on test)" if legacy else "clean (selected on validation)"
+    agg = aggregate(results); sig = significance(results)
+    table = format_table2(agg, sig, dataset, protocol)
+    save_table(table, dataset, "table2" + ("_legacy" if legacy else ""), out,
+               meta=dict(profile=profile, seeds=list(seeds), protocol=protocol, ttest=sig))
+    return table, sig
+
+def table3(by_variant: dict, dataset: str, profile: str, seeds, out=None) -> pd.DataFrame:
+    "Table 3 from each variant's run results (a dict variant -> results): mean (± std over several seeds), saved."
+    rows = {}
+    for v, res in by_variant.items():
+        a = aggregate(res)
+        rows[v] = {k: f"{a.loc['addrl', ('mean', k)]:.4f}"
+                      + (f" ± {a.loc['addrl', ('std', k)]:.4f}" if len(seeds) > 1 else "")   # no spread from one seed
+                   for k in ("recall@20", "ndcg@20", "ndcg_authors@20")}
+        paper = PAPER_TABLE3.get(dataset, {}).get(v)
+        rows[v].update({"paper Recall@20": paper[0] if paper else None, "paper NDCG@20": paper[1] if paper else None})
+    table = pd.DataFrame(rows).T.rename_axis("variant")
+    save_table(table, dataset, "table3", out,
+               meta=dict(profile=profile, seeds=list(seeds), protocol="clean (selected on validation)"))
+    return table
+
 # %% ../../nbs/30_experiments.ipynb #1fbfc298
 EXPERIMENT_NOTEBOOKS = {   # group -> notebook -> the datasets it applies to (None: every dataset)
     "paper": {"31_table1.ipynb": None, "32_table2.ipynb": None, "33_table3.ipynb": None,
@@ -155,6 +181,73 @@ def planned_notebooks(dataset: str, profile: str) -> list[str]:
             if only is None or dataset in only]
 PROFILE_PLAN = profiles_config()["plans"]   # configs/profiles.yaml
 
+def plan_runs(dataset: str, profile: str = "quick", seeds=None, models=None, notebooks=None, device: str = "cpu",
+              legacy: bool = False) -> list[RunSpec]:
+    ("Every run the planned notebooks read, as run specs: Table 2's models x seeds, Table 3's variants x the "
+     "ablation's seeds, the figures' AD-DRL run, MDR's own experiment. (CADMR's notebook 23 trains its subsampled "
+     "runs itself.)")
+    plan = PROFILE_PLAN[profile]; seeds = list(seeds or plan["seeds"])
+    names = set(notebooks or planned_notebooks(dataset, profile)); make = RunSpec.make
+    specs = []
+    if "32_table2.ipynb" in names:
+        specs += [make(dataset, m, profile, s, legacy=legacy, device=device)
+                  for m in table2_models(models or plan["models"]) for s in seeds]
+    if "33_table3.ipynb" in names:
+        specs += [make(dataset, "addrl", profile, s, device=device, **variant_settings(v))
+                  for v in TABLE3_VARIANTS for s in seeds[:plan["ablation_seeds"]]]
+    if names & {"34_disentanglement.ipynb", "35_interpretability.ipynb"}:
+        specs.append(make(dataset, "addrl", profile, seeds[0], device=device))
+    if "21_mdr_experiments.ipynb" in names:
+        specs += [make(dataset, "mdr", profile, s, device=device, **({} if v == "full" else dict(variant=v)))
+                  for v in ("full", "wo_ic") for s in seeds]
+    return list(dict.fromkeys(specs))
+
+def load_records(dataset: str, results=None) -> list[dict]:
+    "Every run record under `<results>/<dataset>/`, as run results (`run_dir` = the record's folder)."
+    out = []
+    for path in sorted((results_dir(results) / check_name(dataset)).glob("*/*/metrics.json")):
+        try: conf = read_json(path.parent / "config.json")
+        except (OSError, ValueError) as e: raise DataError(path.parent / "config.json", f"unreadable record ({e})",
+                                                           "restore it from git, or delete the record's folder")
+        rec = read_json(path)
+        if "modalities" not in rec:   # records older than the field: what fit computes, from the config
+            offered = (conf.get("data") or {}).get("features") or {}
+            rec["modalities"] = [m for m in conf["params"].get("modalities") or () if m in offered]
+        out.append({**rec, "run_dir": str(path.parent), "requested": conf.get("requested"), "train": conf.get("train", {})})
+    return out
+
+def _plain(x): return json.loads(json.dumps(x, default=str))
+
+def find_record(spec: RunSpec, records: list[dict], where=None) -> dict:
+    ("The record of the run `spec` resolves to: same model, profile, protocol and seed, the same requested model "
+     "parameters and the same training settings (the device aside, so runs made on GPUs and CPUs add up).")
+    params, cfg = spec.resolve(); params, train = _plain(params), _plain({**asdict(cfg), "device": None})
+    hits = [r for r in records if r["model"] == spec.model and r["profile"] == spec.profile and r["seed"] == spec.seed
+            and r["protocol"] == cfg.protocol and r.get("requested") == params
+            and _plain({**r["train"], "device": None}) == train]
+    if not hits: raise DataError(where or results_dir(), f"no record of the run {spec.label}",
+                                 "train it (`addrl reproduce` without --from-results), or add the results/ folder "
+                                 "of the machine that trained it")
+    if len({json.dumps(h["test"], sort_keys=True) for h in hits}) > 1:
+        raise DataError(where or results_dir(), f"{len(hits)} different records of the run {spec.label}: "
+                        + ", ".join(Path(h["run_dir"]).name for h in hits), "delete the stale ones")
+    return hits[0]
+
+def tables_from_results(dataset: str, profile: str = "quick", seeds=None, models=None, results=None, out=None,
+                        log=print) -> dict:
+    "Tables 2 and 3 (and Table 2's t-test) rebuilt from the run records under `results/` alone: nothing is trained."
+    plan = PROFILE_PLAN[profile]; seeds = list(seeds or plan["seeds"]); records = load_records(dataset, results)
+    where = results_dir(results) / dataset
+    find = lambda model, s, **kw: find_record(RunSpec.make(dataset, model, profile, s, **kw), records, where)
+    t2, sig = table2([find(m, s) for m in table2_models(models or plan["models"]) for s in seeds],
+                     dataset, profile, seeds, out=out)
+    used = seeds[:plan["ablation_seeds"]]
+    t3 = table3({v: [find("addrl", s, **variant_settings(v)) for s in used] for v in TABLE3_VARIANTS},
+                dataset, profile, used, out=out)
+    log(f"[from-results] {dataset}: Table 2 from {len(t2)} models x {len(seeds)} seeds, Table 3 from "
+        f"{len(TABLE3_VARIANTS)} variants x {len(used)} seeds, {len(records)} records read from {where}")
+    return dict(table2=t2, table3=t3, ttest=sig)
+
 def _execute(names, nbs, folder, params, log) -> dict:
     "Execute each experiment notebook under papermill with the parameters it declares; return its seconds by name."
     import papermill as pm     # heavy (jupyter): imported only when notebooks are executed
@@ -169,8 +262,15 @@ def _execute(names, nbs, folder, params, log) -> dict:
     return seconds
 
 def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "cpu", data_dir=None, out=None, runs=None,
-              models=None, notebooks=None, log=print) -> list[Path]:
-    "Run every experiment notebook for `dataset` under papermill (seeds and models default to the profile's plan)."
+              models=None, notebooks=None, log=print,
+              workers: int | None = 1,      # runs at once (None: as many as the cores allow at `threads` each)
+              threads: int | None = None,   # torch threads per run
+              address: str | None = None,   # join this Ray cluster (else $RAY_ADDRESS)
+              gpus_per_run: float = 0.0,
+              results=None,                 # where finished runs' records go (default: the repository's results/)
+              ) -> list[Path]:
+    ("Train the plan's runs through the engine (in this process, or on Ray), then execute every experiment notebook "
+     "for `dataset` under papermill; the notebooks read the finished runs. Seeds and models default to the profile's.")
     if profile not in PROFILE_PLAN: raise SettingError("--profile", f"unknown profile {profile!r}",
                                                        f"use one of {list(PROFILE_PLAN)}")
     plan = PROFILE_PLAN[profile]
@@ -187,7 +287,14 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
                   **({"ADDRL_DATA_DIR": str(data_dir_of().resolve())} if not data_dir else {})}
     saved_env = {k: os.environ.get(k) for k in kernel_env}; os.environ.update(kernel_env)   # the kernels inherit it
     names = notebooks or planned_notebooks(dataset, profile)
-    try: seconds = _execute(names, nbs, folder, params, log)
+    try:
+        specs = plan_runs(dataset, profile, params["seeds"], params["models"], names, device)
+        log(f"[reproduce] {len(specs)} runs planned for {dataset} ({profile}); finished ones are reused")
+        t_runs = time.time()
+        execute(specs, workers, threads, address, gpus_per_run, runs=params["runs_dir"], data_dir=params["data_dir"],
+                results=results_dir(results), log=log)
+        run_seconds = time.time() - t_runs
+        seconds = _execute(names, nbs, folder, params, log)
     finally:
         for k, v in saved_env.items():
             if v is None: os.environ.pop(k, None)
@@ -195,7 +302,8 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
     # one entry per call: a later call that reuses runs does not hide the first one's cost
     record = folder / "reproduce.json"
     calls = json.loads(record.read_text())["calls"] if record.exists() else []
-    calls.append(dict(params=params, seconds=time.time() - t_all, notebook_seconds=seconds,
+    calls.append(dict(params=params, seconds=time.time() - t_all, run_seconds=run_seconds, runs=len(specs),
+                      engine=dict(workers=workers, threads=threads, address=address), notebook_seconds=seconds,
                       finished=time.strftime("%Y-%m-%d %H:%M:%S")))
     write_json(record, dict(calls=calls))
     return [folder / name for name in seconds]

@@ -5,6 +5,7 @@
 # %% ../../nbs/07_training.ipynb #648d0209
 from __future__ import annotations
 import copy, inspect, json, math, re, time
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
@@ -14,13 +15,14 @@ from tqdm.auto import tqdm
 from ..core import (AddrlError, DataError, SettingError, atomic_write, write_json, read_json, seed_everything,
                            stable_hash, environment_info, package_version, runs_dir, check_name)
 from .metrics import evaluate, EvalResult
+from ..data.dataset import summary
 from ..models.interface import NegativeSampler, get_model
 from ..config import model_config, profiles_config, resolve_settings
 
 # %% auto #0
 __all__ = ['PROFILES', 'RESTART_FIX', 'check_setting', 'TrainConfig', 'make_train_config', 'model_defaults', 'check_model_params',
-           'split_settings', 'model_settings', 'run_key', 'run_path', 'Interrupted', 'read_checkpoint', 'make_run_dir',
-           'fit', 'load_model']
+           'split_settings', 'model_settings', 'run_key', 'run_path', 'Interrupted', 'read_checkpoint', 'run_lock',
+           'make_run_dir', 'fit', 'load_model']
 
 # %% ../../nbs/07_training.ipynb #0dd27a55
 def check_setting(name: str,             # the setting, as the user writes it (e.g. 'lr')
@@ -200,6 +202,17 @@ def read_checkpoint(path: Path, key: str | None = None, device="cpu") -> dict:
         raise DataError(path, f"belongs to another run (run key {saved['key']}, this run's is {key})", RESTART_FIX)
     return saved
 
+@contextmanager
+def run_lock(out: Path):
+    ("Hold the run directory `out` exclusively (an advisory lock on `out/.lock`): a second process training the "
+     "same run waits, then finds it finished. Where `fcntl` is missing (Windows) it does nothing.")
+    try: import fcntl
+    except ImportError: yield; return
+    with open(out / ".lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
 def make_run_dir(out: Path):
     "Create the folder `out` (with parents), or raise `DataError` naming it and the fix."
     try: out.mkdir(parents=True, exist_ok=True)
@@ -225,21 +238,26 @@ def fit(ds,                           # a prepared Dataset
         restart: bool = False,        # ignore any checkpoint and results of this run: train it from scratch
         stop_after: int | None = None,  # raise `Interrupted` after this many passes (tests)
         progress: bool = True,
+        on_eval=None,                 # called with each evaluation's record (pass, losses, metric): a search's reporter
+        evaluate_test: bool = True,   # False: no test evaluation at all (a hyperparameter search's trials)
        ) -> dict:
     "Train `model` on `ds`, select on validation, evaluate, and write the run directory; return the metrics."
     before = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
     # bit-identical loss histories for a seed, restored afterwards
     torch.use_deterministic_algorithms(True, warn_only=True)
-    try: return _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_after, progress)
+    try: return _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_after, progress, on_eval,
+                     evaluate_test)
     finally: torch.use_deterministic_algorithms(before[0], warn_only=before[1])
 
-def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_after, progress) -> dict:
+def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_after, progress, on_eval,
+         evaluate_test) -> dict:
     cfg = cfg or TrainConfig()
     if cfg.select_on == "valid" and not len(ds.valid):
         raise SettingError("select_on", f"{ds.name} has no validation split to select on",
                            "select on test as the authors' code does (--legacy), "
                            "or prepare the data with valid_ratio > 0")
     params = check_model_params(model, params or {})
+    requested = json.loads(json.dumps(params, default=str))   # as asked: what a plan's run spec resolves to
     seed_everything(cfg.seed)
     net = _build(model, ds, params).to(cfg.device)
     # every setting the model ran with, defaults included
@@ -248,16 +266,24 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
     used = [m for m in params.get("modalities") or () if m in ds.features]    # content offered and set to use
     out = run_path(ds, model, params, cfg, profile, root); make_run_dir(out)
     done = lambda m: {**{k: v for k, v in m.items() if k != "run_dir"}, "modalities": used, "run_dir": str(out)}
-    if reuse and not restart and (out / "metrics.json").exists(): return done(read_json(out / "metrics.json"))
-    write_json(out / "config.json", dict(dataset=ds.name, model=model, params=params, train=asdict(cfg),
-                                         profile=profile, run_key=key, protocol=cfg.protocol, data=ds.meta,
-                                         environment=environment_info()))
+    with run_lock(out):   # one process at a time per run; a second one waits, then reuses the result
+        if reuse and not restart and (out / "metrics.json").exists():
+            found = read_json(out / "metrics.json")
+            if found.get("test") or not evaluate_test: return done(found)   # else: a search's trial, now tested
+        write_json(out / "config.json", dict(dataset=ds.name, model=model, params=params, requested=requested,
+                                             train=asdict(cfg), profile=profile, run_key=key, protocol=cfg.protocol,
+                                             data=ds.meta, summary=summary(ds), environment=environment_info()))
+        state = _train(net, ds, model, cfg, key, out / "checkpoint.pt", resume and not restart, stop_after, progress,
+                       on_eval)
+        return done(_finish(net, ds, model, cfg, profile, root, state, key, used, out, evaluate_test, progress))
+
+def _train(net, ds, model, cfg, key, ckpt, resume, stop_after, progress, on_eval) -> dict:
+    "The training loop: passes, evaluations on the selection split, early stopping, a checkpoint after each pass."
     state = dict(epoch=0, history=[], best=-1.0, best_epoch=0, bad=0, stopped=False,
                  best_state=copy.deepcopy(net.state_dict()), train_seconds=0.0)
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr) if net.trainable else None
-    ckpt = out / "checkpoint.pt"
-    if resume and not restart and ckpt.exists() and net.trainable:
+    if resume and ckpt.exists() and net.trainable:
         saved = read_checkpoint(ckpt, key, cfg.device)
         net.load_state_dict(saved["model"]); opt.load_state_dict(saved["optimizer"]); gen.set_state(saved["generator"])
         torch.set_rng_state(saved["torch_rng"]); state = saved["state"]
@@ -286,6 +312,7 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
                     state.update(best=score, best_epoch=epoch + 1, bad=0, best_state=copy.deepcopy(net.state_dict()))
                 else: state["bad"] += 1
                 bar.set_postfix({cfg.select_metric: f"{score:.4f}", "best": f"{state['best']:.4f}"})
+                if on_eval is not None: on_eval(record)
             state["history"].append(record)
             state["stopped"] = state["bad"] >= cfg.patience
             saved = dict(key=key, model=net.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
@@ -295,26 +322,31 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
                 raise Interrupted(f"stopped after pass {epoch + 1}")
             if state["stopped"]: break
         net.load_state_dict(state["best_state"])
+    return state
+
+def _finish(net, ds, model, cfg, profile, root, state, key, used, out, evaluate_test, progress) -> dict:
+    "Evaluate the selected model on validation and test; write metrics.json, per-user test metrics and top-k lists."
     t0 = time.time()
     valid = _evaluate(net, ds, "valid", cfg, progress=progress) if len(ds.valid) else None   # legacy: no validation
-    test = _evaluate(net, ds, "test", cfg, keep_topk=cfg.keep_topk, progress=progress)
+    test = _evaluate(net, ds, "test", cfg, keep_topk=cfg.keep_topk, progress=progress) if evaluate_test else None
     eval_seconds = time.time() - t0
     metrics = dict(dataset=ds.name, model=model, profile=profile, protocol=cfg.protocol, selected_on=cfg.select_on,
                    seed=cfg.seed, best_epoch=state["best_epoch"], epochs_run=state["epoch"],
                    stopped_early=state["stopped"], train_seconds=state["train_seconds"], eval_seconds=eval_seconds,
-                   valid=valid.metrics if valid else {}, test=test.metrics, history=state["history"],
+                   valid=valid.metrics if valid else {}, test=test.metrics if test else {}, history=state["history"],
                    run=out.relative_to(runs_dir(root)).as_posix(), run_key=key, modalities=used,
                    n_interactions=dict(train=len(ds.train), valid=len(ds.valid), test=len(ds.test)),
                    package_version=package_version())
+    if test is None: write_json(out / "metrics.json", metrics); return metrics
     per_user = test.per_user.copy(); per_user.insert(0, "user_id", ds.user_ids[per_user["user"]])
-    atomic_write(out / "per_user_test.csv", lambda p: per_user.to_csv(p, index=False))
+    atomic_write(out / "per_user_test.parquet", lambda p: per_user.to_parquet(p, index=False, compression="zstd"))
     k = test.topk.shape[1]
     top = pd.DataFrame({"user_id": np.repeat(ds.user_ids[test.per_user["user"].to_numpy()], k),
                         "item_id": ds.item_ids[test.topk.ravel()], "rank": np.tile(np.arange(1, k + 1), len(test.topk)),
                         "score": test.topk_scores.ravel()})
     atomic_write(out / "top50.parquet", lambda p: top.to_parquet(p, index=False))
     write_json(out / "metrics.json", metrics)
-    return done(metrics)
+    return metrics
 
 # %% ../../nbs/07_training.ipynb #7836c0f4
 def load_model(run_dir, ds, device: str = "cpu"):
