@@ -140,12 +140,15 @@ def cmd_reproduce(args):
      "papermill; or, with --from-results, Tables 2 and 3 from the committed run records alone.")
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else None
     models = None if args.models is None else "all" if args.models == "all" else args.models.split(",")
+    notebooks = args.notebooks.split(",") if args.notebooks else None
     if args.from_results:
         tables_from_results(check_name(args.dataset), args.profile, seeds, models, args.results_dir, args.out_dir)
         print(f"tables rebuilt from {results_dir(args.results_dir) / args.dataset} into "
-              f"{figures_dir(args.out_dir) / args.dataset}"); return
+              f"{figures_dir(args.out_dir) / args.dataset}")
+        if not notebooks: return
+        # the figures need a model: the notebooks named (e.g. 34 and 35) train only the runs they read that are missing
     done = reproduce(args.dataset, args.profile, seeds, args.device, args.data_dir, args.out_dir, args.runs_dir,
-                     models=models, notebooks=args.notebooks.split(",") if args.notebooks else None,
+                     models=models, notebooks=notebooks,
                      workers=args.workers, threads=args.threads, address=args.address,
                      gpus_per_run=args.gpus_per_run, results=args.results_dir)
     print(f"executed {len(done)} notebooks; tables and figures in {figures_dir(args.out_dir) / args.dataset}")
@@ -230,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out-dir", help="tables and figures (default: $ADDRL_FIGURES_DIR or figures/)")
     r.add_argument("--results-dir", help="run records (default: $ADDRL_RESULTS_DIR or results/)")
     r.add_argument("--from-results", action="store_true",
-                   help="rebuild Tables 2 and 3 and the t-test from the run records alone; train nothing")
+                   help="rebuild Tables 2 and 3 and the t-test from the run records alone, training nothing; "
+                        "with --notebooks (e.g. the figures' 34 and 35), then run those, which train only the "
+                        "model they need")
     r.add_argument("--notebooks", help="comma-separated experiment notebooks (default: the profile's plan)")
     r.add_argument("--gpus-per-run", type=float, default=0.0, help="GPU fraction each run reserves (--device cuda)")
     _engine_options(r)
