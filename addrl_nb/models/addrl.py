@@ -10,8 +10,7 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from ..core import DataError
-from .interface import Recommender, register_model, bpr_loss
+from .interface import Recommender, register_model, bpr_loss, ItemFeatures, CachedRepresentations
 from ..train.metrics import rank_topk
 
 # %% auto #0
@@ -103,8 +102,9 @@ CLASSIFIERS = {"linear": nn.Linear, "authors": authors_head}
 LOSS_ON = ("used", "all")
 
 @register_model("addrl")
-class ADDRL(Recommender):
+class ADDRL(CachedRepresentations, Recommender):
     "AD-DRL: attribute-driven disentangled representations over ID, text and image modalities."
+    legacy_keys = r"(feat|mask)_(text|image)"   # older checkpoints stored the features
     def __init__(self, ds,
                  chunk_size: int = 32,              # size of each attribute chunk (32 in the paper)
                  modalities=("text", "image"),       # content modalities to use, where the dataset has them
@@ -114,7 +114,7 @@ class ADDRL(Recommender):
                  double_softmax: bool = False,      # softmax twice in the attention, as the authors' code
                  activation: str = "none",          # after the projection: 'none', 'tanh', 'sigmoid', 'relu'
                  loss_on: str = "used",             # disentangling losses on positives + 'used' negatives, or 'all'
-                 classifier: str = "linear",        # intra/low heads: 'linear', or 'authors' (LeakyReLU, Dropout, Linear)
+                 classifier: str = "linear",        # intra/low heads: 'linear', 'authors' (LeakyReLU, Dropout, Linear)
                  l2_content: bool = False,          # L2 also over the projected content outputs (authors' code)
                  variant: str = "full",             # a Table-3 variant, or 'id'
                  **params):
@@ -135,15 +135,8 @@ class ADDRL(Recommender):
         self.content = [m for m in modalities if m in ds.features]
         self.modalities = ["item"] + self.content
         self.user, self.item = nn.Embedding(ds.n_users, d), nn.Embedding(ds.n_items, d)
-        self.proj = nn.ModuleDict()
-        for m in self.content:
-            values, mask = ds.features[m]
-            if not np.isfinite(values).all():
-                raise DataError(f"{ds.name} {m} features", "NaN or inf in the features",
-                                "regenerate them with `addrl features`")
-            self.register_buffer(f"feat_{m}", F.normalize(torch.as_tensor(values, dtype=torch.float32), dim=-1))
-            self.register_buffer(f"mask_{m}", torch.as_tensor(mask, dtype=torch.bool))
-            self.proj[m] = nn.Linear(values.shape[1], d)
+        self.features = nn.ModuleDict({m: ItemFeatures(ds, m) for m in self.content})
+        self.proj = nn.ModuleDict({m: nn.Linear(self.features[m].dim, d) for m in self.content})
         self.act = {"none": nn.Identity(), "tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(), "relu": nn.ReLU()}[activation]
         head = CLASSIFIERS[classifier]
         self.intra_cls = nn.ModuleDict({m: head(chunk_size, self.K) for m in ["user"] + self.modalities})
@@ -155,14 +148,12 @@ class ADDRL(Recommender):
             dtype=torch.long))
         for p in self.parameters():
             if p.dim() > 1: nn.init.xavier_uniform_(p)
-        self._fused = None
 
     def item_chunks(self, items):
         "Chunks of every item modality, (N, M, K, d_k), and which modalities each item has, (N, M)."
-        N = len(items)
-        chunks = [self.item(items)] + [self.act(self.proj[m](getattr(self, f"feat_{m}")[items])) for m in self.content]
-        present = torch.stack([torch.ones(N, dtype=torch.bool, device=items.device)]
-                              + [getattr(self, f"mask_{m}")[items] for m in self.content], 1)
+        N, feats = len(items), [self.features[m](items) for m in self.content]
+        chunks = [self.item(items)] + [self.act(self.proj[m](x)) for m, (x, _) in zip(self.content, feats)]
+        present = torch.stack([torch.ones(N, dtype=torch.bool, device=items.device)] + [has for _, has in feats], 1)
         return torch.stack(chunks, 1).view(N, len(self.modalities), self.K, self.dk), present
 
     def fused_items(self, items):
@@ -208,18 +199,14 @@ class ADDRL(Recommender):
             out["low"] = low_level_loss(fused[sel], self.low_cls, self.labels[items[sel]])
         return out
 
-    def train(self, mode: bool = True):
-        self._fused = None; return super().train(mode)
+    def representations(self, batch: int = 8192) -> torch.Tensor:
+        "Fused chunks of every item, (n_items, K, d_k), `batch` items at a time."
+        idx = torch.arange(self.n_items, device=self.item.weight.device)
+        return torch.cat([self.fused_items(b)[0] for b in idx.split(batch)])
 
-    def on_eval_start(self): self._fused = None; self.all_fused()
-
-    @torch.no_grad()
-    def all_fused(self, batch: int = 8192):
-        "Fused chunks of every item, (n_items, K, d_k), cached until training resumes."
-        if self._fused is None or self.training:
-            idx = torch.arange(self.n_items, device=self.item.weight.device)
-            self._fused = torch.cat([self.fused_items(b)[0] for b in idx.split(batch)])
-        return self._fused
+    def all_fused(self) -> torch.Tensor:
+        "Fused chunks of every item, (n_items, K, d_k), computed once and cached until training resumes."
+        return self.cached()
 
     def xi_vector(self, xi=None) -> torch.Tensor:
         "Eq. 14 weights per chunk from None, a dict {attribute: weight} or a sequence of K weights."

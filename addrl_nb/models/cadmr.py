@@ -12,10 +12,10 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .interface import Recommender, register_model
+from .interface import Recommender, register_model, ItemFeatures
 
 # %% auto #0
-__all__ = ['training_matrix', 'batch_rows', 'gaussian_tc', 'log_normal', 'mws_tc', 'ModalityEncoder', 'product_of_experts',
+__all__ = ['training_matrix', 'batch_rows', 'gaussian_tc', 'log_normal', 'mws_tc', 'FactorEncoder', 'product_of_experts',
            'CrossAttention', 'CADMR', 'subsample_train']
 
 # %% ../../nbs/22_cadmr.ipynb #000836e8
@@ -65,7 +65,7 @@ def mws_tc(z: torch.Tensor,        # (N, D) samples, one per item of the minibat
     return (log_qz - log_prod).mean()
 
 # %% ../../nbs/22_cadmr.ipynb #a35dbf5a
-class ModalityEncoder(nn.Module):
+class FactorEncoder(nn.Module):
     "LayerNorm, then a 2-layer feed-forward net from one modality's features to a Gaussian over the factors."
     def __init__(self, d_in: int, hidden: int, n_factors: int, dropout: float = 0.0):
         super().__init__()
@@ -125,6 +125,7 @@ class CrossAttention(nn.Module):
 class CADMR(Recommender):
     ("CADMR: a denoising autoencoder over rating rows, refined by "
      "cross-attention over disentangled multimodal item latents.")
+    legacy_keys = r"(feat|mask)_(text|image)"   # older checkpoints stored the features
     def __init__(self, ds,
                  modalities=("text", "image"),  # content modalities to use where the dataset has them
                  ae_hidden: int = 256,          # autoencoder hidden width
@@ -172,13 +173,9 @@ class CADMR(Recommender):
                           "uses a learned item embedding as its only modality")
             self.item_emb = nn.Embedding(ds.n_items, id_dim); nn.init.normal_(self.item_emb.weight, std=0.1)
             self.register_buffer("mask_id", torch.ones(ds.n_items, dtype=torch.bool)); self.modalities = ["id"]
-        for m in self.modalities:
-            if m == "id": continue
-            vals, mask = ds.features[m]
-            self.register_buffer(f"feat_{m}", torch.as_tensor(vals, dtype=torch.float32))
-            self.register_buffer(f"mask_{m}", torch.as_tensor(mask, dtype=torch.bool))
-        dims = {m: (id_dim if m == "id" else getattr(self, f"feat_{m}").shape[1]) for m in self.modalities}
-        self.extractors = nn.ModuleDict({m: ModalityEncoder(d, feat_hidden, n_factors, dropout)
+        self.item_features = nn.ModuleDict({m: ItemFeatures(ds, m) for m in self.modalities if m != "id"})
+        dims = {m: (id_dim if m == "id" else self.item_features[m].dim) for m in self.modalities}
+        self.extractors = nn.ModuleDict({m: FactorEncoder(d, feat_hidden, n_factors, dropout)
                                          for m, d in dims.items()})
         self.feat_decoders = nn.ModuleDict({m: nn.Sequential(nn.Linear(n_factors, feat_hidden), nn.GELU(),
                                                              nn.Linear(feat_hidden, d))
@@ -196,9 +193,9 @@ class CADMR(Recommender):
 # %% ../../nbs/22_cadmr.ipynb #7752c97c
 @patch
 def features(self: CADMR, m: str, items=None):
-    "Raw features of modality `m` (or the learned item embedding) and their mask, for `items` (None = all)."
-    if m == "id": x, mask = self.item_emb.weight, self.mask_id
-    else: x, mask = getattr(self, f"feat_{m}"), getattr(self, f"mask_{m}")
+    "Features of modality `m` (or the learned item embedding) and their mask, for `items` (None = all)."
+    if m != "id": return self.item_features[m](items)
+    x, mask = self.item_emb.weight, self.mask_id
     return (x, mask) if items is None else (x[items], mask[items])
 
 @patch

@@ -4,78 +4,14 @@
 
 # %% ../../nbs/10_baselines_cf.ipynb #c002
 from __future__ import annotations
-import warnings
 import torch
 from torch import nn
 import torch.nn.functional as F
 from .interface import Recommender, register_model, bpr_loss, distance_correlation
-from .graph import normalized_adjacency
-
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")   # CSR products are used knowingly
+from .graph import SparseGraph, GraphModel, light_propagate
 
 # %% auto #0
-__all__ = ['SparsePattern', 'spmm', 'sddmm', 'NeuMF', 'GraphRecommender', 'light_propagate', 'LightGCN', 'NGCFLayer', 'NGCF',
-           'intent_graph_values', 'routing_layer', 'DGCF']
-
-# %% ../../nbs/10_baselines_cf.ipynb #c006
-class SparsePattern:
-    ("The fixed non-zero pattern of a square matrix with symmetric "
-     "structure (CSR order), for weighted products with gradients.")
-    def __init__(self,
-                 adj: torch.Tensor):   # sparse COO (N, N) whose pattern is symmetric; its values are kept as `values`
-        adj = adj.coalesce(); idx = adj.indices(); self.n = adj.shape[0]
-        self.row, self.col, self.values = idx[0].contiguous(), idx[1].contiguous(), adj.values()
-        self.crow = torch.searchsorted(self.row, torch.arange(self.n + 1, device=self.row.device))
-        keys = self.row * self.n + self.col
-        # position of (c, r)
-        self.perm = torch.searchsorted(keys, self.col * self.n + self.row).clamp(max=len(keys) - 1)
-        if not torch.equal(keys[self.perm], self.col * self.n + self.row):
-            raise ValueError("the sparsity pattern is not symmetric")
-    def __len__(self): return len(self.row)
-    def matrix(self, values: torch.Tensor) -> torch.Tensor:
-        "A CSR matrix with this pattern and `values` (nnz,)."
-        return torch.sparse_csr_tensor(self.crow, self.col, values, (self.n, self.n), check_invariants=False)
-    def to(self, device):
-        "Move the index arrays and values to `device` (in place)."
-        for k in ("row", "col", "crow", "perm", "values"): setattr(self, k, getattr(self, k).to(device))
-        return self
-
-class _SpMM(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, values, x, pattern):
-        ctx.save_for_backward(values, x); ctx.pattern = pattern
-        return pattern.matrix(values) @ x
-    @staticmethod
-    def backward(ctx, g):
-        values, x = ctx.saved_tensors; p = ctx.pattern
-        gv = sddmm(p, g, x) if ctx.needs_input_grad[0] else None                       # d/dv_(r,c) = g_r . x_c
-        # A^T g: same pattern, transposed values
-        gx = p.matrix(values[p.perm]) @ g if ctx.needs_input_grad[1] else None
-        return gv, gx, None
-
-class _SDDMM(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, a, b, pattern):
-        ctx.save_for_backward(a, b); ctx.pattern = pattern
-        zeros = pattern.matrix(torch.zeros(len(pattern), dtype=a.dtype, device=a.device))
-        return torch.sparse.sampled_addmm(zeros, a, b.T, beta=0.0).values()
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors; p = ctx.pattern
-        ga = p.matrix(g) @ b if ctx.needs_input_grad[0] else None
-        gb = p.matrix(g[p.perm]) @ a if ctx.needs_input_grad[1] else None
-        return ga, gb, None
-
-def spmm(pattern: SparsePattern,  # the non-zero pattern
-         values: torch.Tensor,    # (nnz,) edge values in CSR order
-         x: torch.Tensor,         # (N, d) dense
-        ) -> torch.Tensor:        # (N, d)
-    "A x for the matrix A with `pattern` and `values`; gradients reach both `values` and `x`."
-    return _SpMM.apply(values, x, pattern)
-
-def sddmm(pattern: SparsePattern, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    "(a b^T) sampled at the pattern's non-zeros, (nnz,): a_r . b_c for every edge (r, c)."
-    return _SDDMM.apply(a, b, pattern)
+__all__ = ['NeuMF', 'CollaborativeGraphModel', 'LightGCN', 'NGCFLayer', 'NGCF', 'intent_graph_values', 'routing_layer', 'DGCF']
 
 # %% ../../nbs/10_baselines_cf.ipynb #c010
 @register_model("neumf")
@@ -128,9 +64,9 @@ class NeuMF(Recommender):
                           for s in range(0, len(users), step)])
 
 # %% ../../nbs/10_baselines_cf.ipynb #c014
-class GraphRecommender(Recommender):
-    ("Shared machinery of graph models: ego embeddings, the normalised "
-     "adjacency, BPR + L2 on ego embeddings, cached final embeddings.")
+class CollaborativeGraphModel(GraphModel):
+    ("Base of the interaction-only graph models: ego embeddings, "
+     "`propagate` over the normalised graph, BPR + L2 on ego embeddings.")
     def __init__(self, ds,
                  dim: int = 64,                   # ego embedding size
                  reg: float = 1e-4,               # L2 on the batch's ego embeddings
@@ -141,13 +77,7 @@ class GraphRecommender(Recommender):
         for e in (self.user, self.item):
             if init_std is None: nn.init.xavier_uniform_(e.weight)
             else: nn.init.normal_(e.weight, std=init_std)
-        self.pattern = SparsePattern(normalized_adjacency(ds.train, ds.n_users, ds.n_items))
-        self.reg, self._final = reg, None
-
-    def graph(self) -> SparsePattern:
-        "The normalised adjacency (pattern and values) on the model's device."
-        if self.pattern.row.device != self.user.weight.device: self.pattern.to(self.user.weight.device)
-        return self.pattern
+        self.reg = reg
 
     def ego(self) -> torch.Tensor:
         "Layer-0 embeddings of all nodes, users first, (n_users + n_items, d)."
@@ -156,6 +86,8 @@ class GraphRecommender(Recommender):
     def propagate(self) -> tuple[torch.Tensor, torch.Tensor]:
         "Final user (n_users, d') and item (n_items, d') embeddings."
         raise NotImplementedError
+
+    def representations(self): return self.propagate()
 
     def extra_losses(self, users, users_final, items_final) -> dict:
         "Model-specific loss terms, already weighted (none by default)."
@@ -170,30 +102,9 @@ class GraphRecommender(Recommender):
         out["total"] = bpr + self.reg * l2 + sum(v for k, v in out.items() if k not in ("bpr", "l2"))
         return out
 
-    def train(self, mode: bool = True):
-        self._final = None; return super().train(mode)
-
-    @torch.no_grad()
-    def on_eval_start(self): self._final = self.propagate()
-
-    @torch.no_grad()
-    def score_users(self, users):
-        if self._final is None or self.training: self._final = self.propagate()
-        uf, itf = self._final
-        return uf[users] @ itf.T
-
 # %% ../../nbs/10_baselines_cf.ipynb #c016
-def light_propagate(graph: SparsePattern,   # normalised adjacency
-                    ego: torch.Tensor,      # (N, d) layer-0 embeddings
-                    n_layers: int,
-                   ) -> torch.Tensor:       # (N, d)
-    "LightGCN eqs. 7-8: E_(l+1) = A E_l, output the mean of E_0 .. E_L."
-    layers = [ego]
-    for _ in range(n_layers): layers.append(spmm(graph, graph.values, layers[-1]))
-    return torch.stack(layers).mean(0)
-
 @register_model("lightgcn")
-class LightGCN(GraphRecommender):
+class LightGCN(CollaborativeGraphModel):
     "LightGCN: linear propagation over the normalised graph, mean of the layer embeddings, BPR + L2 on ego embeddings."
     def __init__(self, ds, dim: int = 64,
                  n_layers: int = 3,                # propagation layers
@@ -201,7 +112,7 @@ class LightGCN(GraphRecommender):
         super().__init__(ds, dim=dim, reg=reg, init_std=init_std, n_layers=n_layers, **params)
         self.n_layers = n_layers
     def propagate(self):
-        return light_propagate(self.graph(), self.ego(), self.n_layers).split([self.n_users, self.n_items])
+        return light_propagate(self.graph, self.ego(), self.n_layers).split([self.n_users, self.n_items])
 
 # %% ../../nbs/10_baselines_cf.ipynb #c020
 class NGCFLayer(nn.Module):
@@ -212,12 +123,12 @@ class NGCFLayer(nn.Module):
         self.act, self.drop = nn.LeakyReLU(slope), nn.Dropout(dropout)
         nn.init.xavier_uniform_(self.sum_lin.weight); nn.init.xavier_uniform_(self.bi_lin.weight)
         nn.init.zeros_(self.sum_lin.bias); nn.init.zeros_(self.bi_lin.bias)
-    def forward(self, graph: SparsePattern, e: torch.Tensor) -> torch.Tensor:
-        side = spmm(graph, graph.values, e)                                               # (N, d_in) neighbourhood
+    def forward(self, graph: SparseGraph, e: torch.Tensor) -> torch.Tensor:
+        side = graph.mm(graph.values, e)                                                 # (N, d_in) neighbourhood
         return self.drop(self.act(self.sum_lin(side) + self.bi_lin(side * e)))
 
 @register_model("ngcf")
-class NGCF(GraphRecommender):
+class NGCF(CollaborativeGraphModel):
     "NGCF: propagation with feature transforms and a bi-interaction term, layer outputs concatenated."
     def __init__(self, ds, dim: int = 64,
                  layer_sizes=(64, 64, 64),        # output size of each propagation layer
@@ -229,38 +140,38 @@ class NGCF(GraphRecommender):
         sizes = [dim, *layer_sizes]
         self.layers = nn.ModuleList([NGCFLayer(a, b, slope, dropout) for a, b in zip(sizes[:-1], sizes[1:])])
     def propagate(self):
-        e, graph = self.ego(), self.graph(); outs = [e]
+        e, graph = self.ego(), self.graph; outs = [e]
         for layer in self.layers:
             e = layer(graph, e); outs.append(F.normalize(e, dim=1))
         return torch.cat(outs, 1).split([self.n_users, self.n_items])
 
 # %% ../../nbs/10_baselines_cf.ipynb #c025
-def intent_graph_values(graph: SparsePattern,   # edge pattern
-                        logits: torch.Tensor,   # (nnz, K) routing scores S_k per edge
-                       ) -> torch.Tensor:       # (nnz, K)
+def intent_graph_values(graph: SparseGraph,     # the normalised adjacency
+                        logits: torch.Tensor,   # (E, K) routing scores S_k per edge
+                       ) -> torch.Tensor:       # (E, K)
     "Eqs. 5-6: softmax of the scores over intents, then D_k^-1/2 S_k D_k^-1/2 with D_k the row sums."
     w = logits.softmax(1)
-    inv = (torch.zeros(graph.n, w.shape[1], dtype=w.dtype, device=w.device)
-           .index_add_(0, graph.row, w).clamp(min=1e-12).rsqrt())
-    return w * inv[graph.row] * inv[graph.col]
+    inv = (torch.zeros(graph.shape[0], w.shape[1], dtype=w.dtype, device=w.device)
+           .index_add_(0, graph.rows, w).clamp(min=1e-12).rsqrt())
+    return w * inv[graph.rows] * inv[graph.cols]
 
-def routing_layer(graph: SparsePattern,  # edge pattern
+def routing_layer(graph: SparseGraph,    # the normalised adjacency
                   x: torch.Tensor,       # (N, K, d_k) layer input, by intent
-                  logits: torch.Tensor,  # (nnz, K) routing scores
+                  logits: torch.Tensor,  # (E, K) routing scores
                   n_iterations: int,
                  ) -> tuple[torch.Tensor, torch.Tensor]:   # layer output (N, K, d_k), refined scores
     "Eqs. 5-9: propagate each intent chunk over its own graph, refining the edge scores after each iteration."
     tail = torch.tanh(F.normalize(x, dim=-1))
     for _ in range(n_iterations):
         vals = intent_graph_values(graph, logits)
-        y = torch.stack([spmm(graph, vals[:, k], x[:, k]) for k in range(x.shape[1])], 1)        # (N, K, d_k)
+        y = torch.stack([graph.mm(vals[:, k], x[:, k]) for k in range(x.shape[1])], 1)          # (N, K, d_k)
         head = F.normalize(y, dim=-1)
-        logits = logits + torch.stack([sddmm(graph, head[:, k], tail[:, k]) for k in range(x.shape[1])], 1)
+        logits = logits + torch.stack([graph.dots(head[:, k], tail[:, k]) for k in range(x.shape[1])], 1)
     return y, logits
 
 # %% ../../nbs/10_baselines_cf.ipynb #c028
 @register_model("dgcf")
-class DGCF(GraphRecommender):
+class DGCF(CollaborativeGraphModel):
     ("DGCF: K intent chunks, routing over K intent-aware graphs, "
      "mean of layer outputs, distance-correlation independence loss.")
     def __init__(self, ds, dim: int = 64,
@@ -281,7 +192,7 @@ class DGCF(GraphRecommender):
         self.n_train = len(ds.train)
 
     def propagate(self, return_weights: bool = False):
-        graph, N = self.graph(), self.n_users + self.n_items
+        graph, N = self.graph, self.n_users + self.n_items
         x = self.ego().view(N, self.K, -1); outs = [x]
         # S_k = 1 on every edge at the start
         logits = x.new_ones(len(graph), self.K)

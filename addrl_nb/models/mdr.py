@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .interface import Recommender, register_model
+from .interface import Recommender, register_model, ItemFeatures, CachedRepresentations
 
 # %% auto #0
 __all__ = ['ROLES', 'DEFAULT_ROLES', 'VARIANTS', 'attribute_roles', 'history_tensor', 'item_tokens', 'token_matrix',
@@ -158,8 +158,9 @@ class DINPredictor(nn.Module):
 VARIANTS = {"full": {}, "wo_ic": dict(eta=0.0)}     # Table 3 of the MDR paper
 
 @register_model("mdr")
-class MDR(Recommender):
+class MDR(CachedRepresentations, Recommender):
     "MDR: image VAE + attention text encoder, disentangled fusion with an information constraint, DIN over the history."
+    legacy_keys = r"x_image|x_text|has_image_item|has_text_item"   # data that older checkpoints stored
     def __init__(self, ds,
                  factor_dim: int = 8,            # dimensions per attribute factor
                  blackbox_dim: int = 8,          # dimensions of the black-box factor of each modality and of r_blackbox
@@ -212,28 +213,26 @@ class MDR(Recommender):
         self.dim = len(self.attributes) * factor_dim + blackbox_dim
         # image branch (eq. 1) and decoder (eq. 9)
         if self.has_image:
-            values, mask = ds.features["image"]
-            self.register_buffer("x_image", F.normalize(torch.as_tensor(values, dtype=torch.float32), dim=-1))
-            self.register_buffer("has_image_item", torch.as_tensor(mask, dtype=torch.bool))
-            self.image_encoder = ImageVAEEncoder(values.shape[1],
+            self.image_features = ItemFeatures(ds, "image"); image_dim = self.image_features.dim
+            self.image_encoder = ImageVAEEncoder(image_dim,
                                                  len(self.visual_atts) * factor_dim + blackbox_dim, vae_hidden)
             self.image_decoder = nn.Sequential(nn.Linear(len(self.visual_atts) * factor_dim + blackbox_dim, vae_hidden),
-                                               nn.ReLU(), nn.Linear(vae_hidden, values.shape[1]))
+                                               nn.ReLU(), nn.Linear(vae_hidden, image_dim))
         # text branch (eqs. 2-3) and decoder (eq. 14)
         if self.text_mode == "sentence":
-            values, mask = ds.features["text"]; text_dim = values.shape[1]
-            self.register_buffer("x_text", F.normalize(torch.as_tensor(values, dtype=torch.float32), dim=-1))
-            self.register_buffer("has_text_item", torch.as_tensor(mask, dtype=torch.bool))
+            self.text_features = ItemFeatures(ds, "text")
+            text_dim, has_text = self.text_features.dim, self.text_features.mask
         elif self.text_mode == "words":
             tokens, self.vocab = token_matrix(item_tokens(ds.items), min_word_count, max_title_tokens)
-            text_dim = word_dim
-            self.register_buffer("tokens", tokens); self.register_buffer("has_text_item", (tokens > 0).any(1))
+            text_dim, has_text = word_dim, (tokens > 0).any(1)
+            self.register_buffer("tokens", tokens)
             self.word = nn.Embedding(len(self.vocab), word_dim, padding_idx=0)
             self.text_encoder = AttentionTextEncoder(word_dim)
         elif self.text_mode == "id":
-            text_dim = word_dim; self.item_embedding = nn.Embedding(ds.n_items, word_dim)
-            self.register_buffer("has_text_item", torch.ones(ds.n_items, dtype=torch.bool))
+            text_dim, has_text = word_dim, torch.ones(ds.n_items, dtype=torch.bool)
+            self.item_embedding = nn.Embedding(ds.n_items, word_dim)
         if self.has_text:
+            self.register_buffer("has_text_item", has_text, persistent=False)   # derived from the data, not state
             self.extractors = nn.ModuleList([extractor(text_dim, factor_dim, extractor_hidden) for _ in self.text_atts]
                                             + [extractor(text_dim, blackbox_dim, extractor_hidden)])
             if self.text_mode != "id":
@@ -256,7 +255,6 @@ class MDR(Recommender):
         self.din = DINPredictor(self.dim, att_hidden, pred_hidden, att_norm)
         hist, lengths = history_tensor(ds.train, ds.n_users, max_history, history_seed)
         self.register_buffer("hist", hist); self.register_buffer("hist_len", lengths)
-        self._items = None
 
     def ic_penalty(self) -> torch.Tensor:
         "Eq. 4: squared L2 of every parameter of the black-box fusion."
@@ -264,7 +262,7 @@ class MDR(Recommender):
 
     def text_input(self, items):
         "t_i of eq. 2 (or the item embedding when there is no content) and the target of eq. 15."
-        if self.text_mode == "sentence": return self.x_text[items]
+        if self.text_mode == "sentence": return self.text_features.values[items]
         if self.text_mode == "words":
             tok = self.tokens[items]; return self.text_encoder(self.word(tok), tok > 0)[0]
         return self.item_embedding(items)
@@ -272,11 +270,12 @@ class MDR(Recommender):
     def represent(self, items: torch.Tensor, sample: bool = False) -> dict:
         "Encoders, Algorithm 1 and decoders for `items`: r_i (N, dim) and what the losses need."
         N, dk, out = len(items), self.dk, {}
-        img = self.has_image_item[items] if self.has_image else torch.zeros(N, dtype=torch.bool, device=items.device)
-        txt = self.has_text_item[items] if self.has_text else torch.zeros(N, dtype=torch.bool, device=items.device)
+        absent = torch.zeros(N, dtype=torch.bool, device=items.device)
+        img = self.image_features.mask[items] if self.has_image else absent
+        txt = self.has_text_item[items] if self.has_text else absent
         u, v = {}, {}
         if self.has_image:
-            mean, logvar = self.image_encoder(self.x_image[items])
+            mean, logvar = self.image_encoder(self.image_features.values[items])
             s = mean + torch.randn_like(mean) * (0.5 * logvar).exp() if sample else mean
             out.update(mean=mean, logvar=logvar)
             for j, a in enumerate(self.visual_atts): u[a] = s[:, j * dk:(j + 1) * dk]
@@ -307,13 +306,13 @@ class MDR(Recommender):
         labels = self.labels[items]
         if self.has_image and img.any():
             x_rec = self.image_decoder(torch.cat([rf[a] for a in self.visual_atts] + [rf["blackbox"]], -1))
-            out["rec"] = (self.x_image[items] - x_rec).pow(2).sum(-1)[img].sum()
+            out["rec"] = (self.image_features.values[items] - x_rec).pow(2).sum(-1)[img].sum()
             if self.w["beta"]: out["kl"] = gaussian_kl(rep["mean"], rep["logvar"])[img].sum()
         if self.has_text and self.text_mode != "id" and txt.sum() > 1:
             names = self.text_atts + ["blackbox"]
             p = torch.cat([self.importance[j](rf[a]) for j, a in enumerate(names)], -1).softmax(-1)   # (N, q+1) eq. 14
             recon = p @ F.normalize(self.D, dim=-1)
-            target = rep["t"] if self.text_mode == "words" else self.x_text[items]
+            target = rep["t"] if self.text_mode == "words" else self.text_features.values[items]
             pool = torch.nonzero(txt).squeeze(1)
             neg = target[pool[torch.randint(len(pool), (len(items), self.n_text_neg), device=items.device)]]
             out["text"] = text_reconstruction_loss(recon, target, neg, F.normalize(self.D, dim=-1))[txt].sum()
@@ -349,18 +348,14 @@ class MDR(Recommender):
         out["total"] = sum(weights.get(k, 1.0) * v for k, v in out.items())                   # eq. 22
         return out
 
-    def train(self, mode: bool = True):
-        self._items = None; return super().train(mode)
+    def representations(self, batch: int = 8192) -> torch.Tensor:
+        "h_i of every item (VAE means), (n_items, dim), `batch` items at a time."
+        idx = torch.arange(self.n_items, device=self.hist.device)
+        return torch.cat([self.represent(b)["h"] for b in idx.split(batch)])
 
-    def on_eval_start(self): self._items = None; self.item_representations()
-
-    @torch.no_grad()
-    def item_representations(self, batch: int = 8192) -> torch.Tensor:
-        "h_i of every item (VAE means), (n_items, dim), cached until training resumes."
-        if self._items is None or self.training:
-            idx = torch.arange(self.n_items, device=self.hist.device)
-            self._items = torch.cat([self.represent(b)["h"] for b in idx.split(batch)])
-        return self._items
+    def item_representations(self) -> torch.Tensor:
+        "h_i of every item, (n_items, dim), computed once and cached until training resumes."
+        return self.cached()
 
     @torch.no_grad()
     def score_users(self, users, budget: int = 2 ** 24):

@@ -9,28 +9,23 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from ..core import DataError
 from .interface import Recommender, register_model, bpr_loss, content_modalities, distance_correlation
+from .interface import ItemFeatures, CachedRepresentations
 
 # %% auto #0
-__all__ = ['ModalityEncoder', 'ItemCache', 'JRL', 'clip_norm', 'MetricAttention', 'metric_distance', 'offdiag_covariance', 'MAML',
+__all__ = ['ModalityEncoder', 'JRL', 'clip_norm', 'MetricAttention', 'metric_distance', 'offdiag_covariance', 'MAML',
            'independence_loss', 'FactorModalityAttention', 'L2Normalize', 'DMRL']
 
 # %% ../../nbs/12_baselines_mm.ipynb #00740876
 class ModalityEncoder(nn.Module):
-    "Runs `net` on the L2-normalised features of the items that have modality `m`; absent items get a placeholder."
+    "Runs `net` on the `ItemFeatures` of the items that have modality `m`; absent items get a placeholder."
     def __init__(self, ds, m: str,
                  net: nn.Module,                # maps a d_m feature row to an out_dim representation
                  out_dim: int,                  # width of net's output
                  placeholder: str = "learned",  # absent items: 'learned' vector or 'zeros'
                 ):
         super().__init__()
-        values, mask = ds.features[m]; mask = np.asarray(mask, dtype=bool)
-        if not np.isfinite(values[mask]).all():
-            raise DataError(f"{ds.name} {m} features", "NaN or inf in the features",
-                            "regenerate them with `addrl features`")
-        feats = F.normalize(torch.as_tensor(np.where(mask[:, None], values, 0.0), dtype=torch.float32), dim=-1)
-        self.register_buffer("feat", feats); self.register_buffer("mask", torch.as_tensor(mask))
+        self.features = ItemFeatures(ds, m)
         self.net, self.out_dim, self.placeholder = net, out_dim, placeholder
         if placeholder not in ("learned", "zeros"):
             raise ValueError(f"placeholder must be 'learned' or 'zeros', not {placeholder!r}")
@@ -38,30 +33,18 @@ class ModalityEncoder(nn.Module):
 
     def forward(self, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Representations (N, out_dim) of `items` and whether each has the modality, (N,)."
-        present = self.mask[items]
+        feats, present = self.features(items)
         base = (self.missing.expand(len(items), -1) if self.missing is not None
-                else self.feat.new_zeros(len(items), self.out_dim))
+                else feats.new_zeros(len(items), self.out_dim))
         out = base.clone()
-        if present.any(): out[present] = self.net(self.feat[items[present]])
+        if present.any(): out[present] = self.net(feats[present])
         return out, present
-
-# %% ../../nbs/12_baselines_mm.ipynb #0f6b7a83
-class ItemCache:
-    "Mixin: `self.all_items()` computed once per evaluation and dropped when training resumes."
-    _cache = None
-    def train(self, mode: bool = True):
-        self._cache = None; return super().train(mode)
-    def on_eval_start(self): self._cache = None
-    def cached_items(self):
-        "The item-side representations of every item (whatever `all_items` returns), without gradients."
-        if self._cache is None or self.training:
-            with torch.no_grad(): self._cache = self.all_items()
-        return self._cache
 
 # %% ../../nbs/12_baselines_mm.ipynb #6ba3c091
 @register_model("jrl")
-class JRL(ItemCache, Recommender):
+class JRL(CachedRepresentations, Recommender):
     "JRL: per-source user and item representations joined by concatenation, scored by a (linear) predictor, BPR."
+    legacy_keys = r"enc\.\w+\.(feat|mask)"   # older checkpoints stored the encoders' features
     def __init__(self, ds,
                  dim: int = 64,                     # size of each source's representation
                  hidden: int = 256,                 # hidden width of each content encoder
@@ -104,18 +87,18 @@ class JRL(ItemCache, Recommender):
         total = out["bpr"] + self.reg * out["l2"]
         if self.recon:
             items = torch.cat([pos, neg.reshape(-1)]).unique()
-            out["recon"] = sum((self.decoder[m](z[has]) - self.enc[m].feat[items[has]]).pow(2).sum()
+            out["recon"] = sum((self.decoder[m](z[has]) - self.enc[m].features.values[items[has]]).pow(2).sum()
                                for m in self.content for z, has in [self.enc[m](items)])
             total = total + self.recon * out["recon"]
         out["total"] = total
         return out
 
-    def all_items(self): return self.item_vectors(torch.arange(self.n_items, device=self.item.weight.device))
+    def representations(self): return self.item_vectors(torch.arange(self.n_items, device=self.item.weight.device))
 
     @torch.no_grad()
     def score_users(self, users):
         "Scores (B, n_items); one matrix product with a linear predictor, per-pair MLP otherwise."
-        u, V = self.user(users), self.cached_items()
+        u, V = self.user(users), self.cached()
         if isinstance(self.predictor, nn.Linear): return (u * self.predictor.weight[0]) @ V.T
         return torch.cat([self.predictor(ub[:, None] * V[None]).squeeze(-1) for ub in u.split(16)])
 
@@ -156,9 +139,10 @@ def offdiag_covariance(x: torch.Tensor) -> torch.Tensor:
 
 # %% ../../nbs/12_baselines_mm.ipynb #960aeba3
 @register_model("maml")
-class MAML(ItemCache, Recommender):
+class MAML(CachedRepresentations, Recommender):
     ("MAML: attentive metric learning; score = -|| a(u,i) * (u - v_i) ||^2 "
      "with a(u,i) from the user, item and its features.")
+    legacy_keys = r"enc\.\w+\.(feat|mask)"   # older checkpoints stored the encoders' features
     def __init__(self, ds,
                  dim: int = 64,                    # embedding size (64 in the authors' code)
                  hidden: int = 256,                # first hidden width of the feature network
@@ -249,12 +233,12 @@ class MAML(ItemCache, Recommender):
         out["total"] = total
         return out
 
-    def all_items(self): return self.item_parts(torch.arange(self.n_items, device=self.item.weight.device))
+    def representations(self): return self.item_parts(torch.arange(self.n_items, device=self.item.weight.device))
 
     @torch.no_grad()
     def score_users(self, users, chunk: int = 4):
         "Scores (B, n_items) = -distance; the attention runs for every user-item pair, `chunk` users at a time."
-        v, f, _ = self.cached_items()
+        v, f, _ = self.cached()
         u = clip_norm(self.user(users), self.max_norm)
         att, d = self.attention, self.dim
         W = att.first.weight.view(-1, att.n_inputs, d)
@@ -315,8 +299,9 @@ class L2Normalize(nn.Module):
     def forward(self, x): return F.normalize(x, dim=-1)
 
 @register_model("dmrl")
-class DMRL(ItemCache, Recommender):
+class DMRL(CachedRepresentations, Recommender):
     "DMRL: K disentangled factors per modality, user-factor-modality attention, score = sum of weighted softplus(dot)."
+    legacy_keys = r"enc\.\w+\.(feat|mask)"   # older checkpoints stored the encoders' features
     def __init__(self, ds,
                  dim: int = 128,                   # embedding size, split into n_factors chunks (128 in the code)
                  n_factors: int = 4,               # K
@@ -373,12 +358,12 @@ class DMRL(ItemCache, Recommender):
             out["total"] = out["total"] + self.w_dcor * out["independence"]
         return out
 
-    def all_items(self): return self.item_chunks(torch.arange(self.n_items, device=self.item.weight.device))
+    def representations(self): return self.item_chunks(torch.arange(self.n_items, device=self.item.weight.device))
 
     @torch.no_grad()
     def score_users(self, users, chunk: int = 64):
         "Scores (B, n_items); the attention runs for every user-item pair, `chunk` users at a time."
-        x, present = self.cached_items()
+        x, present = self.cached()
         u = self.user(users).view(len(users), self.K, self.dk)
         out = []
         for ub in u.split(chunk):

@@ -4,116 +4,35 @@
 
 # %% ../../nbs/11_baselines_mmgraph.ipynb #952dae8d
 from __future__ import annotations
-import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
 from ..core import DataError
-from .interface import Recommender, register_model, bpr_loss, content_modalities
-from .graph import normalized_adjacency
+from .interface import register_model, bpr_loss, content_modalities, ItemFeatures
+from .graph import SparseGraph, GraphModel, light_propagate, segment_softmax
 
 # %% auto #0
-__all__ = ['ContentProjection', 'light_propagate', 'edge_propagate', 'segment_softmax', 'EdgeGraph', 'GraphRecommender',
-           'MMGCNLayer', 'MMGCN', 'route_preferences', 'GRCN', 'bootstrap_loss', 'BM3']
+__all__ = ['ContentProjection', 'ContentGraphModel', 'MMGCNLayer', 'MMGCN', 'route_preferences', 'GRCN', 'bootstrap_loss', 'BM3']
 
 # %% ../../nbs/11_baselines_mmgraph.ipynb #acab4f24
 class ContentProjection(nn.Module):
-    "Linear projection of one modality's features; items lacking the modality get a learned missing-content vector."
-    def __init__(self, values: np.ndarray,   # (n_items, d_feat) features, zero rows where missing
-                 mask: np.ndarray,           # (n_items,) True where the item has the modality
-                 dim: int,                   # output size
-                 name: str = "content"):
+    "Linear projection of one modality's `ItemFeatures`; items without it get a learned missing-content vector."
+    def __init__(self, ds,        # a prepared Dataset with features of modality `m`
+                 m: str,          # the modality
+                 dim: int):       # output size
         super().__init__()
-        if not np.isfinite(values).all(): raise DataError(f"{name} features", "NaN or inf in the features",
-                                                          "regenerate them with `addrl features`")
-        self.register_buffer("features",
-                             F.normalize(torch.as_tensor(values, dtype=torch.float32), dim=-1), persistent=False)
-        self.register_buffer("mask", torch.as_tensor(mask, dtype=torch.bool), persistent=False)
-        self.linear = nn.Linear(values.shape[1], dim)
+        self.features = ItemFeatures(ds, m)
+        self.linear = nn.Linear(self.features.dim, dim)
         self.missing = nn.Parameter(torch.zeros(dim))
         nn.init.xavier_uniform_(self.linear.weight); nn.init.normal_(self.missing, std=dim ** -0.5)
     def forward(self, items=None):  # (N,) item indices, None = all items
         "(N, dim) projected content, the missing-content vector where the item lacks the modality."
-        feats, mask = (self.features, self.mask) if items is None else (self.features[items], self.mask[items])
+        feats, mask = self.features(items)
         return torch.where(mask[:, None], self.linear(feats), self.missing)
 
-# %% ../../nbs/11_baselines_mmgraph.ipynb #1256b735
-def light_propagate(adj: torch.Tensor,   # sparse (N, N) normalised adjacency
-                    x: torch.Tensor,     # (N, d) layer-0 node states
-                    n_layers: int,
-                   ) -> torch.Tensor:    # (N, d) mean of layers 0..n_layers
-    "LightGCN propagation: the mean of `x, A x, ..., A^L x`."
-    out, h = x, x
-    for _ in range(n_layers): h = torch.sparse.mm(adj, h); out = out + h
-    return out / (n_layers + 1)
-
-def edge_propagate(rows: torch.Tensor,   # (E,) target node of each edge
-                   cols: torch.Tensor,   # (E,) source node of each edge
-                   values: torch.Tensor, # (E,) edge weights (may require grad)
-                   x: torch.Tensor,      # (N, d) node states
-                  ) -> torch.Tensor:     # (N, d)
-    "`A x` for the graph with edges `cols -> rows` and weights `values`, differentiable in `values`."
-    return torch.zeros_like(x).index_add_(0, rows, values[:, None] * x[cols])
-
-def segment_softmax(scores: torch.Tensor,  # (E,) one score per edge
-                    index: torch.Tensor,   # (E,) the node each edge is normalised over
-                    n: int,                # number of nodes
-                   ) -> torch.Tensor:      # (E,) softmax within each node's edges
-    "Softmax of edge scores over the edges that share `index`."
-    top = torch.full((n,), -torch.inf, device=scores.device).scatter_reduce(0, index, scores.detach(), "amax")
-    e = (scores - top[index]).exp()
-    return e / torch.zeros(n, device=scores.device).index_add_(0, index, e)[index]
-
-# %% ../../nbs/11_baselines_mmgraph.ipynb #40fa36be
-class EdgeGraph:
-    "A fixed sparse structure (edges sorted by row, then column) with fast, differentiable `mm` and edge `dots`."
-    def __init__(self, rows: torch.Tensor,  # (E,) row (target) of each edge
-                 cols: torch.Tensor,        # (E,) column (source) of each edge
-                 shape: tuple):             # (n_rows, n_cols)
-        key = rows * shape[1] + cols
-        if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
-            raise ValueError("edges must be unique and sorted by row, then column")
-        self.rows, self.cols, self.shape = rows, cols, tuple(shape)
-        self.crow = torch.ops.aten._convert_indices_from_coo_to_csr(rows, shape[0])
-        self.perm_t = torch.argsort(cols * shape[0] + rows)                       # edge order of the transpose
-        self.crow_t = torch.ops.aten._convert_indices_from_coo_to_csr(cols[self.perm_t], shape[1])
-    def csr(self, values): return torch.sparse_csr_tensor(self.crow, self.cols, values, self.shape)
-    def csr_t(self, values): return torch.sparse_csr_tensor(self.crow_t, self.rows[self.perm_t],
-                                                            values[self.perm_t], self.shape[::-1])
-    def sampled(self, a, b):
-        "(E,) `<a[row], b[col]>` without gathering: a sampled dense product."
-        return torch.sparse.sampled_addmm(self.csr(a.new_zeros(len(self.rows))), a, b.T, beta=0.0).values()
-    def mm(self, values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        "`A x` with edge weights `values`, differentiable in both."
-        return _EdgeMM.apply(self, values, x)
-    def dots(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        "(E,) `<a[row], b[col]>` for every edge, differentiable in both."
-        return _EdgeDots.apply(self, a, b)
-
-class _EdgeMM(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, g, values, x):
-        ctx.g = g; ctx.save_for_backward(values, x); return g.csr(values) @ x
-    @staticmethod
-    def backward(ctx, grad):
-        g, (values, x) = ctx.g, ctx.saved_tensors
-        gv = g.sampled(grad, x) if ctx.needs_input_grad[1] else None
-        gx = g.csr_t(values) @ grad if ctx.needs_input_grad[2] else None
-        return None, gv, gx
-
-class _EdgeDots(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, g, a, b):
-        ctx.g = g; ctx.save_for_backward(a, b); return g.sampled(a, b)
-    @staticmethod
-    def backward(ctx, grad):
-        g, (a, b) = ctx.g, ctx.saved_tensors
-        return (None, (g.csr(grad) @ b if ctx.needs_input_grad[1] else None),
-                (g.csr_t(grad) @ a if ctx.needs_input_grad[2] else None))
-
 # %% ../../nbs/11_baselines_mmgraph.ipynb #b887a5c4
-class GraphRecommender(Recommender):
-    "Base of the multimodal graph baselines: adjacency, content projections, cached representations for evaluation."
+class ContentGraphModel(GraphModel):
+    "Base of the multimodal graph baselines: the graph, and one `ContentProjection` per content modality."
     needs_content = True
     def __init__(self, ds, modalities=("text", "image"), content_dim: int = 64, **params):
         super().__init__(ds, modalities=tuple(modalities), content_dim=content_dim, **params)
@@ -124,21 +43,7 @@ class GraphRecommender(Recommender):
                             f"{list(modalities)}; the dataset has {sorted(ds.features)}",
                             "attach features first, e.g. addrl_nb.run.cli.with_features(ds, "
                             "['text']) or `addrl train --features text`")
-        self.register_buffer("adj", normalized_adjacency(ds.train, ds.n_users, ds.n_items), persistent=False)
-        self.proj = nn.ModuleDict({m: ContentProjection(*ds.features[m], content_dim, f"{ds.name} {m}")
-                                   for m in self.content})
-        self._cache = None
-
-    def representations(self) -> tuple[torch.Tensor, torch.Tensor]: raise NotImplementedError
-    def train(self, mode: bool = True): self._cache = None; return super().train(mode)
-    @torch.no_grad()
-    def on_eval_start(self): self._cache = self.representations()
-    @torch.no_grad()
-    def score_users(self, users):
-        "(B, n_items) inner products of the cached user and item representations."
-        if self._cache is None or self.training: self.on_eval_start()
-        u, i = self._cache
-        return u[users] @ i.T
+        self.proj = nn.ModuleDict({m: ContentProjection(ds, m, content_dim) for m in self.content})
 
 # %% ../../nbs/11_baselines_mmgraph.ipynb #a1c0e73c
 class MMGCNLayer(nn.Module):
@@ -147,12 +52,12 @@ class MMGCNLayer(nn.Module):
         super().__init__()
         self.aggregate = nn.Linear(d_in, dim, bias=False); self.own = nn.Linear(d_in, dim)
         self.combine = nn.Linear(dim, dim)
-    def forward(self, adj, x, id_emb):   # sparse (N, N), (N, d_in), (N, dim)
-        h = F.leaky_relu(torch.sparse.mm(adj, self.aggregate(x)))
+    def forward(self, graph, x, id_emb):   # SparseGraph (N, N), (N, d_in), (N, dim)
+        h = F.leaky_relu(graph.mm(graph.values, self.aggregate(x)))
         return F.leaky_relu(self.combine(h) + F.leaky_relu(self.own(x)) + id_emb)
 
 @register_model("mmgcn")
-class MMGCN(GraphRecommender):
+class MMGCN(ContentGraphModel):
     ("MMGCN (Wei et al., MM 2019): one graph convolution per modality "
      "over the user-item graph, scores summed over modalities.")
     def __init__(self, ds, dim: int = 64,                 # size of ID embeddings and layer outputs
@@ -177,7 +82,7 @@ class MMGCN(GraphRecommender):
     def modality_states(self, m: str) -> torch.Tensor:
         "(n_users + n_items, dim) output of modality `m`'s graph."
         x = F.normalize(torch.cat([self.preference[m], self.proj[m]()]), dim=-1)
-        for layer in self.layers[m]: x = layer(self.adj, x, self.id.weight)
+        for layer in self.layers[m]: x = layer(self.graph, x, self.id.weight)
         return x
 
     def representations(self):
@@ -198,7 +103,7 @@ class MMGCN(GraphRecommender):
 # %% ../../nbs/11_baselines_mmgraph.ipynb #5c53b426
 def route_preferences(pref: torch.Tensor,    # (n_users, d) L2-normalised preferences
                       content: torch.Tensor, # (n_items, d) L2-normalised item content
-                      graph: EdgeGraph,      # user -> item training edges, shape (n_users, n_items)
+                      graph: SparseGraph,    # user -> item training edges, shape (n_users, n_items)
                       n_routing: int = 3,
                      ) -> torch.Tensor:      # (n_users, d) refined preferences, L2-normalised
     "GRCN's routing: move each user's preference towards the content of its items, weighted by softmax affinity."
@@ -209,7 +114,7 @@ def route_preferences(pref: torch.Tensor,    # (n_users, d) L2-normalised prefer
 
 # %% ../../nbs/11_baselines_mmgraph.ipynb #27dc6d4d
 @register_model("grcn")
-class GRCN(GraphRecommender):
+class GRCN(ContentGraphModel):
     ("GRCN (Wei et al., MM 2020): ID embeddings propagated on a graph "
      "whose edges are re-weighted (and pruned) by content affinity.")
     def __init__(self, ds, dim: int = 64,                 # size of ID embeddings
@@ -231,27 +136,19 @@ class GRCN(GraphRecommender):
                                             for m in self.content})
         nn.init.xavier_uniform_(self.id.weight)
         for p in self.preference.values(): nn.init.xavier_uniform_(p)
-        self._graphs = None
-
-    def graphs(self):
-        ("The full graph, its user -> item half (a prefix of the coalesced "
-         "adjacency) and, per entry, the index of its pair in that half.")
-        if self._graphs is None or self._graphs[0].rows.device != self.adj.device:
-            rows, cols = self.adj.indices(); half = int((rows < self.n_users).sum())
-            ui = EdgeGraph(rows[:half], cols[:half] - self.n_users, (self.n_users, self.n_items))
-            key = ui.rows * self.n_items + ui.cols
-            pair = torch.cat([torch.arange(half, device=rows.device),
-                              torch.searchsorted(key, cols[half:] * self.n_items + rows[half:] - self.n_users)])
-            self._graphs = (EdgeGraph(rows, cols, self.adj.shape), ui, pair)
-        return self._graphs
+        # the user -> item half (a prefix of the sorted edges) and, per edge, the index of its pair in that half
+        rows, cols = self.graph.rows, self.graph.cols; half = int((rows < self.n_users).sum())
+        self.user_item = SparseGraph(rows[:half], cols[:half] - self.n_users, (self.n_users, self.n_items))
+        key = self.user_item.rows * self.n_items + self.user_item.cols
+        self.register_buffer("pair", torch.cat([torch.arange(half), torch.searchsorted(
+            key, cols[half:] * self.n_items + rows[half:] - self.n_users)]), persistent=False)
 
     def modality_graph(self, m: str):
         ("Routed preferences (n_users, d), item content (n_items, d), "
          "and the affinity of every user -> item edge (E/2,).")
-        _, ui, _ = self.graphs()
         content = F.normalize(F.leaky_relu(self.proj[m]()), dim=-1)
-        pref = route_preferences(F.normalize(self.preference[m], dim=-1), content, ui, self.n_routing)
-        return pref, content, ui.dots(pref, content)
+        pref = route_preferences(F.normalize(self.preference[m], dim=-1), content, self.user_item, self.n_routing)
+        return pref, content, self.user_item.dots(pref, content)
 
     def edge_weights(self, affinities: list[torch.Tensor]) -> torch.Tensor:
         "Fused, pruned (or softened) edge weights (E,) from per-modality affinities."
@@ -261,17 +158,17 @@ class GRCN(GraphRecommender):
 
     def representations(self):
         "User and item representations: refined-graph ID part, then one content part per modality."
-        full, _, pair = self.graphs()
+        graph, pair = self.graph, self.pair
         parts, affinities = [], []
         for m in self.content:
             pref, content, aff = self.modality_graph(m)
             x = torch.cat([pref, content])
             # <x_a, x_b> is symmetric: one affinity per pair
-            att = segment_softmax(aff[pair], full.rows, len(x))
-            parts.append(x + full.mm(att, x)); affinities.append(aff)
-        values = self.adj.values() * self.edge_weights(affinities)[pair]
+            att = segment_softmax(aff[pair], graph.rows, len(x))
+            parts.append(x + graph.mm(att, x)); affinities.append(aff)
+        values = graph.values * self.edge_weights(affinities)[pair]
         e = h = self.id.weight
-        for _ in range(self.n_layers): h = full.mm(values, h); e = e + h
+        for _ in range(self.n_layers): h = graph.mm(values, h); e = e + h
         x = torch.cat([e] + parts, 1)
         return x[:self.n_users], x[self.n_users:]
 
@@ -289,7 +186,7 @@ def bootstrap_loss(online: torch.Tensor,  # (N, d) online view (after the predic
 
 # %% ../../nbs/11_baselines_mmgraph.ipynb #810b14e9
 @register_model("bm3")
-class BM3(GraphRecommender):
+class BM3(ContentGraphModel):
     "BM3 (Zhou et al., WWW 2023): LightGCN ID embeddings and projected content trained by a negative-free bootstrap."
     needs_content = False
     def __init__(self, ds, dim: int = 64,                 # embedding size (content is projected to it as well)
@@ -311,7 +208,7 @@ class BM3(GraphRecommender):
 
     def propagate(self):
         "LightGCN outputs: users (n_users, d) and items (n_items, d), the item's own embedding added."
-        x = light_propagate(self.adj, torch.cat([self.user.weight, self.item.weight]), self.n_layers)
+        x = light_propagate(self.graph, torch.cat([self.user.weight, self.item.weight]), self.n_layers)
         return x[:self.n_users], x[self.n_users:] + self.item.weight
 
     def representations(self):
@@ -327,7 +224,7 @@ class BM3(GraphRecommender):
         rec = bootstrap_loss(self.predictor(hu), ti) + bootstrap_loss(self.predictor(hi), tu)
         align = intra = hu.new_zeros(())
         for m in self.content:
-            t, has = self.proj[m](pos), self.proj[m].mask[pos]
+            t, has = self.proj[m](pos), self.proj[m].features.mask[pos]
             online = self.predictor(t)
             align = align + bootstrap_loss(online, ti, has)
             intra = intra + bootstrap_loss(online, drop(t), has)

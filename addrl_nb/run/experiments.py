@@ -213,7 +213,8 @@ def load_records(dataset: str, results=None) -> list[dict]:
         if "modalities" not in rec:   # records older than the field: what fit computes, from the config
             offered = (conf.get("data") or {}).get("features") or {}
             rec["modalities"] = [m for m in conf["params"].get("modalities") or () if m in offered]
-        out.append({**rec, "run_dir": str(path.parent), "requested": conf.get("requested"), "train": conf.get("train", {})})
+        out.append({**rec, "run_dir": str(path.parent), "requested": conf.get("requested"),
+                    "train": conf.get("train", {})})
     return out
 
 def _plain(x): return json.loads(json.dumps(x, default=str))
