@@ -65,6 +65,6 @@ def test_tune_ends_with_the_best_yaml(report):
     row = trials.iloc[0]
     assert all(row[k] == v for k, v in best["settings"].items())
     assert "recall@20" in r["train_best"]
-    seeds = pd.read_csv(out / "tune" / "then_seeds.csv")        # the best and the preset, tested on 2 seeds each
-    assert sorted(zip(seeds["config"], seeds["seed"])) == [("preset", 0), ("preset", 1), ("tuned", 0), ("tuned", 1)]
+    seeds = pd.read_csv(out / "tune" / "then_seeds.csv")        # the best and the preset, tested on seed 0
+    assert sorted(zip(seeds["config"], seeds["seed"])) == [("preset", 0), ("tuned", 0)]
     assert seeds["test_recall"].between(0.05, 1).all()
