@@ -113,9 +113,9 @@ class ADDRL(CachedRepresentations, Recommender):
                  neg_mode: str = "hardest",         # 'hardest' (authors' code) or 'mean'
                  double_softmax: bool = False,      # softmax twice in the attention, as the authors' code
                  activation: str = "none",          # after the projection: 'none', 'tanh', 'sigmoid', 'relu'
-                 loss_on: str = "used",             # disentangling losses on positives + 'used' negatives, or 'all'
+                 loss_on: str = "all",              # disentangling losses on positives and all negatives, or the 'used' ones
                  classifier: str = "linear",        # intra/low heads: 'linear', 'authors' (LeakyReLU, Dropout, Linear)
-                 l2_content: bool = False,          # L2 also over the projected content outputs (authors' code)
+                 l2_content: bool = True,           # L2 also over the projected content outputs (authors' code)
                  variant: str = "full",             # a Table-3 variant, or 'id'
                  **params):
         if variant not in VARIANTS: raise ValueError(f"unknown variant {variant!r}; known: {list(VARIANTS)}")

@@ -2,9 +2,9 @@
 
 # %% ../../nbs/29_engine.ipynb #152cab74
 from __future__ import annotations
-import os, shutil, time
+import json, os, shutil, time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
@@ -21,8 +21,8 @@ from ..models.cadmr import subsample_train
 from ..train.trainer import fit, make_train_config, model_settings, split_settings, check_model_params
 
 # %% auto #0
-__all__ = ['RECORD_COLUMNS', 'RunSpec', 'experiment_dataset', 'spec_dataset', 'results_dir', 'write_record', 'train_spec',
-           'execute', 'search_space', 'tune_model']
+__all__ = ['RECORD_COLUMNS', 'RunSpec', 'experiment_dataset', 'spec_dataset', 'results_dir', 'write_record', 'load_records',
+           'find_record', 'recorded_runs', 'train_spec', 'execute', 'search_space', 'tune_model']
 
 # %% ../../nbs/29_engine.ipynb #331e0b80
 @dataclass(frozen=True)
@@ -91,6 +91,50 @@ def write_record(run_dir, results=None) -> Path:
     users.to_parquet(dest / "per_user_test.parquet", index=False, compression="zstd")
     return dest
 
+def load_records(dataset: str, results=None) -> list[dict]:
+    "Every run record under `<results>/<dataset>/`, as run results (`run_dir` = the record's folder)."
+    out = []
+    for path in sorted((results_dir(results) / check_name(dataset)).glob("*/*/metrics.json")):
+        try: conf = read_json(path.parent / "config.json")
+        except (OSError, ValueError) as e: raise DataError(path.parent / "config.json", f"unreadable record ({e})",
+                                                           "restore it from git, or delete the record's folder")
+        rec = read_json(path)
+        if "modalities" not in rec:   # records older than the field: what fit computes, from the config
+            offered = (conf.get("data") or {}).get("features") or {}
+            rec["modalities"] = [m for m in conf["params"].get("modalities") or () if m in offered]
+        out.append({**rec, "run_dir": str(path.parent), "requested": conf.get("requested"),
+                    "train": conf.get("train", {})})
+    return out
+
+def _plain(x): return json.loads(json.dumps(x, default=str))
+
+def find_record(spec: RunSpec, records: list[dict], where=None, required: bool = True) -> dict | None:
+    ("The record of the run `spec` resolves to: same model, profile, protocol and seed, the same requested model "
+     "parameters and the same training settings (the device aside, so runs made on GPUs and CPUs add up). None when "
+     "there is none and it is not `required`.")
+    params, cfg = spec.resolve(); params, train = _plain(params), _plain({**asdict(cfg), "device": None})
+    hits = [r for r in records if r["model"] == spec.model and r["profile"] == spec.profile and r["seed"] == spec.seed
+            and r["protocol"] == cfg.protocol and r.get("requested") == params
+            and _plain({**r["train"], "device": None}) == train]
+    if not hits and not required: return None
+    if not hits: raise DataError(where or results_dir(), f"no record of the run {spec.label}",
+                                 "train it (`addrl reproduce` without --from-results), or add the results/ folder "
+                                 "of the machine that trained it")
+    if len({json.dumps(h["test"], sort_keys=True) for h in hits}) > 1:
+        raise DataError(where or results_dir(), f"{len(hits)} different records of the run {spec.label}: "
+                        + ", ".join(Path(h["run_dir"]).name for h in hits), "delete the stale ones")
+    return hits[0]
+
+def recorded_runs(specs, results=None, need_model=()) -> dict:
+    "The specs (none of `need_model`, whose notebooks read a checkpoint) that have a record under `results`, to it."
+    out, records = {}, {}
+    for spec in specs:
+        if spec in need_model or spec.fraction != 1: continue
+        if spec.dataset not in records: records[spec.dataset] = load_records(spec.dataset, results)
+        hit = find_record(spec, records[spec.dataset], results_dir(results) / spec.dataset, required=False)
+        if hit is not None: out[spec] = hit
+    return out
+
 def train_spec(spec: RunSpec, runs=None, data_dir=None, results=None, ds=None, threads: int | None = None,
                progress: bool = False, **fit_args) -> dict:
     "Train (or reuse, or resume) the run of `spec`; with `results`, also write its record there."
@@ -124,6 +168,8 @@ def execute(specs,                       # RunSpecs (duplicates run once)
             gpus_per_run: float = 0.0,   # GPU fraction each run reserves (with device='cuda' specs)
             runs=None, data_dir=None, results=None, ds=None,
             retries: int = 3,            # Ray retries of a run whose worker died; it resumes from its checkpoint
+            records=None,                # a results folder: a run recorded there is read from its record, not trained
+            need_model=(),               # specs trained (or reused from `runs`) even when recorded: a notebook loads them
             log=print, progress: bool = True) -> list[dict]:
     ("Train every run of a plan and return their results in the order given. One worker and no cluster: in this "
      "process, one run after another. Otherwise through Ray tasks, each pinned to the CPUs it reserved.")
@@ -133,16 +179,18 @@ def execute(specs,                       # RunSpecs (duplicates run once)
     data_dir = str(Path(data_dir).resolve()) if data_dir else None
     results = str(results_dir(results).resolve()) if results is not None else None
     if workers is not None and workers < 1: raise SettingError("--workers", f"{workers} runs at once", "use 1 or more")
-    done, failed = {}, {}
-    bar = tqdm(total=n, desc="runs", unit="run", disable=not progress or n == 0)
+    done = recorded_runs(specs, records, set(need_model)) if records is not None else {}
+    failed, todo = {}, [s for s in specs if s not in done]
+    if done: log(f"[engine] {len(done)} of {n} runs read from their records in {records}, not trained again")
+    bar = tqdm(total=n, initial=len(done), desc="runs", unit="run", disable=not progress or n == 0)
     if workers == 1 and not address:
-        for spec in specs:
+        for spec in todo:
             given = ds if ds is not None and ds.name == spec.dataset and spec.fraction == 1 else None
             try: done[spec] = train_spec(spec, runs, data_dir, results, ds=given, threads=threads)
             except AddrlError as e: failed[spec] = str(e)
             else: (tqdm.write if progress else log)(_summary_line(spec, done[spec], len(done), n))
             bar.update()
-    else: _execute_ray(specs, workers, threads or 1, address, gpus_per_run, runs, data_dir, results, retries, done,
+    elif todo: _execute_ray(todo, workers, threads or 1, address, gpus_per_run, runs, data_dir, results, retries, done,
                        failed, bar, log, progress)
     bar.close()
     if failed:
@@ -191,7 +239,7 @@ def _execute_ray(specs, workers, threads, address, gpus, runs, data_dir, results
                 except ray.exceptions.RayError as e:
                     cause = e.cause if isinstance(getattr(e, "cause", None), AddrlError) else None
                     failed[spec] = str(cause) if cause else f"{type(e).__name__}: {str(e).splitlines()[0]}"
-                else: (tqdm.write if progress else log)(_summary_line(spec, done[spec], len(done), len(specs)))
+                else: (tqdm.write if progress else log)(_summary_line(spec, done[spec], len(done), bar.total))
                 bar.update()
 
 # %% ../../nbs/29_engine.ipynb #dfbeacbe

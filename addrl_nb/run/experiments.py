@@ -5,24 +5,23 @@
 # %% ../../nbs/30_experiments.ipynb #f924bd04
 from __future__ import annotations
 import json, os, time
-from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import addrl_nb
-from ..core import SettingError, DataError, cache_dir, runs_dir, write_json, read_json, check_name
+from ..core import SettingError, cache_dir, runs_dir, write_json
 from ..core import data_dir as data_dir_of
 from ..config import profiles_config
 from ..models.interface import all_models
 from ..train.metrics import paired_ttest
-from .engine import RunSpec, execute, results_dir
+from .engine import RunSpec, execute, results_dir, load_records, find_record
 from .engine import experiment_dataset  # noqa: F401  (the experiment notebooks import it from here)
 
 # %% auto #0
 __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN',
-           'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate', 'significance',
-           'format_table2', 'table2_models', 'variant_settings', 'table2', 'table3', 'planned_notebooks', 'plan_runs',
-           'load_records', 'find_record', 'tables_from_results', 'reproduce']
+           'MODEL_NOTEBOOKS', 'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate',
+           'significance', 'format_table2', 'table2_models', 'variant_settings', 'table2', 'table3',
+           'planned_notebooks', 'plan_runs', 'tables_from_results', 'reproduce']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -75,12 +74,15 @@ def save_table(df: pd.DataFrame, dataset: str, name: str, out=None, meta: dict |
 
 # %% ../../nbs/30_experiments.ipynb #67846fea
 def run_models(ds, models, profile: str, seeds, device: str = "cpu", root=None, legacy: bool = False,
-               progress: bool = False, **overrides) -> list[dict]:
+               progress: bool = False,
+               records=None,               # a results folder whose records stand in for finished runs (None: train)
+               **overrides) -> list[dict]:
     ("Train (or reuse) every model for every seed through the engine, in this process; return the run results. "
-     "`overrides` maps a model to settings over its YAML, e.g. `addrl=dict(variant='wo_low')`.")
+     "`overrides` maps a model to settings over its YAML, e.g. `addrl=dict(variant='wo_low')`. With `records`, a "
+     "run recorded there is read from its record, not trained: for tables, never for a notebook that loads the model.")
     specs = [RunSpec.make(ds.name, model, profile, seed, legacy=legacy, device=device, **overrides.get(model, {}))
              for model in models for seed in seeds]
-    return execute(specs, workers=1, runs=root, ds=ds, progress=progress, log=lambda *a: None)
+    return execute(specs, workers=1, runs=root, ds=ds, progress=progress, records=records, log=lambda *a: None)
 
 # %% ../../nbs/30_experiments.ipynb #9f5dcf29
 def per_user(result: dict) -> pd.DataFrame:
@@ -180,6 +182,7 @@ def planned_notebooks(dataset: str, profile: str) -> list[str]:
     return [nb for group in PROFILE_PLAN[profile]["notebooks"] for nb, only in EXPERIMENT_NOTEBOOKS[group].items()
             if only is None or dataset in only]
 PROFILE_PLAN = profiles_config()["plans"]   # configs/profiles.yaml
+MODEL_NOTEBOOKS = ("34_disentanglement.ipynb", "35_interpretability.ipynb", "21_mdr_experiments.ipynb")  # read checkpoints
 
 def plan_runs(dataset: str, profile: str = "quick", seeds=None, models=None, notebooks=None, device: str = "cpu",
               legacy: bool = False) -> list[RunSpec]:
@@ -201,38 +204,6 @@ def plan_runs(dataset: str, profile: str = "quick", seeds=None, models=None, not
         specs += [make(dataset, "mdr", profile, s, device=device, **({} if v == "full" else dict(variant=v)))
                   for v in ("full", "wo_ic") for s in seeds]
     return list(dict.fromkeys(specs))
-
-def load_records(dataset: str, results=None) -> list[dict]:
-    "Every run record under `<results>/<dataset>/`, as run results (`run_dir` = the record's folder)."
-    out = []
-    for path in sorted((results_dir(results) / check_name(dataset)).glob("*/*/metrics.json")):
-        try: conf = read_json(path.parent / "config.json")
-        except (OSError, ValueError) as e: raise DataError(path.parent / "config.json", f"unreadable record ({e})",
-                                                           "restore it from git, or delete the record's folder")
-        rec = read_json(path)
-        if "modalities" not in rec:   # records older than the field: what fit computes, from the config
-            offered = (conf.get("data") or {}).get("features") or {}
-            rec["modalities"] = [m for m in conf["params"].get("modalities") or () if m in offered]
-        out.append({**rec, "run_dir": str(path.parent), "requested": conf.get("requested"),
-                    "train": conf.get("train", {})})
-    return out
-
-def _plain(x): return json.loads(json.dumps(x, default=str))
-
-def find_record(spec: RunSpec, records: list[dict], where=None) -> dict:
-    ("The record of the run `spec` resolves to: same model, profile, protocol and seed, the same requested model "
-     "parameters and the same training settings (the device aside, so runs made on GPUs and CPUs add up).")
-    params, cfg = spec.resolve(); params, train = _plain(params), _plain({**asdict(cfg), "device": None})
-    hits = [r for r in records if r["model"] == spec.model and r["profile"] == spec.profile and r["seed"] == spec.seed
-            and r["protocol"] == cfg.protocol and r.get("requested") == params
-            and _plain({**r["train"], "device": None}) == train]
-    if not hits: raise DataError(where or results_dir(), f"no record of the run {spec.label}",
-                                 "train it (`addrl reproduce` without --from-results), or add the results/ folder "
-                                 "of the machine that trained it")
-    if len({json.dumps(h["test"], sort_keys=True) for h in hits}) > 1:
-        raise DataError(where or results_dir(), f"{len(hits)} different records of the run {spec.label}: "
-                        + ", ".join(Path(h["run_dir"]).name for h in hits), "delete the stale ones")
-    return hits[0]
 
 def tables_from_results(dataset: str, profile: str = "quick", seeds=None, models=None, results=None, out=None,
                         log=print) -> dict:
@@ -282,7 +253,7 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
     params = dict(dataset=dataset, profile=profile, seeds=list(seeds or plan["seeds"]), device=device,
                   data_dir=str(Path(data_dir).resolve()) if data_dir else None, out_dir=str(figures_dir(out).resolve()),
                   runs_dir=str(runs_dir(runs).resolve()), models=models or plan["models"],
-                  ablation_seeds=plan["ablation_seeds"])
+                  ablation_seeds=plan["ablation_seeds"], results_dir=str(results_dir(results).resolve()))
     t_all = time.time()
     kernel_env = {"ADDRL_CACHE_DIR": str(cache_dir().resolve()),
                   **({"ADDRL_DATA_DIR": str(data_dir_of().resolve())} if not data_dir else {})}
@@ -292,8 +263,11 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
         specs = plan_runs(dataset, profile, params["seeds"], params["models"], names, device)
         log(f"[reproduce] {len(specs)} runs planned for {dataset} ({profile}); finished ones are reused")
         t_runs = time.time()
+        # a run whose record is committed under results/ is not trained again, unless a notebook reads its model
+        need_model = plan_runs(dataset, profile, params["seeds"], params["models"],
+                               [n for n in names if n in MODEL_NOTEBOOKS], device) if set(names) & set(MODEL_NOTEBOOKS) else []
         execute(specs, workers, threads, address, gpus_per_run, runs=params["runs_dir"], data_dir=params["data_dir"],
-                results=results_dir(results), log=log)
+                results=results_dir(results), records=results_dir(results), need_model=need_model, log=log)
         run_seconds = time.time() - t_runs
         seconds = _execute(names, nbs, folder, params, log)
     finally:

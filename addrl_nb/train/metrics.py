@@ -20,14 +20,24 @@ def rank_topk(scores: torch.Tensor, # (B, n_items) scores; -inf marks excluded i
               k: int,               # cut-off (clipped to n_items)
              ) -> torch.Tensor:     # (B, k) item indices, best first, ties by lower index
     "Top-k items per row, with ties broken by lower item index."
-    k = min(k, scores.shape[1])
+    B, n = scores.shape; k = min(k, n)
+    if B == 0 or k == 0: return torch.zeros((B, k), dtype=torch.long, device=scores.device)
+    vals, idx = torch.topk(scores, min(k + 1, n), dim=1)               # (B, k+1) best first, ties in any order
+    # a row whose k-th score equals its (k+1)-th: which tied items are in the top k depends on the tie-break
+    tied = vals[:, k] == vals[:, k - 1] if k < n else torch.zeros(B, dtype=torch.bool, device=scores.device)
+    idx, perm = idx[:, :k].sort(1)                                     # the top-k set, by ascending index
+    order = torch.sort(torch.gather(vals[:, :k], 1, perm), dim=1, descending=True, stable=True).indices
+    top = torch.gather(idx, 1, order)                                  # by score, equal scores by index
+    if tied.any(): top[tied] = _rank_topk_ties(scores[tied], k)
+    return top
+
+def _rank_topk_ties(scores, k):
+    "`rank_topk` for rows tied at the cut-off: the k-th score's items taken by lower index (a pass over every item)."
     kth = torch.topk(scores, k, dim=1).values[:, -1:]                  # (B, 1) the k-th best score
     above = scores > kth
     at = (scores == kth) & (torch.cumsum((scores == kth).int(), 1) <= (k - above.sum(1, keepdim=True)))
-    chosen = above | at                                                # exactly k per row
-    idx = torch.nonzero(chosen)[:, 1].view(scores.shape[0], k)         # ascending item index
-    vals = torch.gather(scores, 1, idx)
-    order = torch.sort(vals, dim=1, descending=True, stable=True).indices   # stable: equal scores keep index order
+    idx = torch.nonzero(above | at)[:, 1].view(scores.shape[0], k)     # exactly k per row, ascending item index
+    order = torch.sort(torch.gather(scores, 1, idx), dim=1, descending=True, stable=True).indices
     return torch.gather(idx, 1, order)
 
 # %% ../../nbs/04_metrics.ipynb #75a55785
@@ -56,6 +66,13 @@ def _csr(pairs: np.ndarray, n_users: int):
     "Row pointers and column indices of user -> items."
     order = np.argsort(pairs[:, 0], kind="stable"); pairs = pairs[order]
     return np.concatenate([[0], np.cumsum(np.bincount(pairs[:, 0], minlength=n_users))]), pairs[:, 1]
+
+def _csr_pairs(ptr: np.ndarray, items: np.ndarray, batch: np.ndarray):
+    "(row in `batch`, item) of every stored pair of the users in `batch`, gathered without a loop over users."
+    counts = ptr[batch + 1] - ptr[batch]
+    rows = np.repeat(np.arange(len(batch)), counts)
+    starts = np.repeat(ptr[batch] - (np.cumsum(counts) - counts), counts)   # each row's offset into `items`
+    return rows, items[starts + np.arange(len(rows))]
 
 @dataclass
 class EvalResult:
@@ -93,14 +110,12 @@ def evaluate(score_users,                 # callable: LongTensor of user indices
             batch = users[start:start + batch_size]
             scores = score_users(torch.as_tensor(batch, device=device)).float().clone()   # (B, n_items)
             for ptr, items in masks:
-                rows = np.repeat(np.arange(len(batch)), ptr[batch + 1] - ptr[batch])
-                cols = np.concatenate([items[ptr[u]:ptr[u + 1]] for u in batch]) if len(rows) else np.zeros(0, int)
+                rows, cols = _csr_pairs(ptr, items, batch)
                 scores[torch.as_tensor(rows, device=scores.device),
                        torch.as_tensor(cols, device=scores.device)] = -torch.inf
             top = rank_topk(scores, kmax)                                                # (B, kmax)
             target = torch.zeros_like(scores, dtype=torch.bool)
-            rows = np.repeat(np.arange(len(batch)), t_ptr[batch + 1] - t_ptr[batch])
-            cols = np.concatenate([t_items[t_ptr[u]:t_ptr[u + 1]] for u in batch])
+            rows, cols = _csr_pairs(t_ptr, t_items, batch)
             target[torch.as_tensor(rows, device=scores.device), torch.as_tensor(cols, device=scores.device)] = True
             # a masked item is never a hit
             valid = torch.gather(scores, 1, top) > -torch.inf

@@ -278,7 +278,7 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
         return done(_finish(net, ds, model, cfg, profile, root, state, key, used, out, evaluate_test, progress))
 
 def _train(net, ds, model, cfg, key, ckpt, resume, stop_after, progress, on_eval) -> dict:
-    "The training loop: passes, evaluations on the selection split, early stopping, a checkpoint after each pass."
+    "The training loop: passes, evaluations on the selection split, early stopping, a checkpoint at each evaluation."
     state = dict(epoch=0, history=[], best=-1.0, best_epoch=0, bad=0, stopped=False,
                  best_state=copy.deepcopy(net.state_dict()), train_seconds=0.0)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -305,7 +305,8 @@ def _train(net, ds, model, cfg, key, ckpt, resume, stop_after, progress, on_eval
                 raise AddrlError(f"{model}: the loss became {totals['total']} at pass "
                                  f"{epoch + 1}; lower the learning rate ({cfg.lr})")
             record = dict(epoch=epoch + 1, **{f"loss_{k}": v for k, v in totals.items()})
-            if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:
+            evaluated = (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs
+            if evaluated:
                 res = _evaluate(net, ds, cfg.select_on, cfg)
                 score = float(res.metrics[cfg.select_metric]); record[f"{cfg.select_on}_{cfg.select_metric}"] = score
                 if score > state["best"]:
@@ -315,9 +316,10 @@ def _train(net, ds, model, cfg, key, ckpt, resume, stop_after, progress, on_eval
                 if on_eval is not None: on_eval(record)
             state["history"].append(record)
             state["stopped"] = state["bad"] >= cfg.patience
-            saved = dict(key=key, model=net.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
-                         torch_rng=torch.get_rng_state(), state=state)
-            atomic_write(ckpt, lambda p: torch.save(saved, p))
+            if evaluated or state["stopped"] or epoch + 1 == cfg.epochs:   # a killed run replays from here
+                saved = dict(key=key, model=net.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
+                             torch_rng=torch.get_rng_state(), state=state)
+                atomic_write(ckpt, lambda p: torch.save(saved, p))
             if stop_after is not None and epoch + 1 >= stop_after and not state["stopped"]:
                 raise Interrupted(f"stopped after pass {epoch + 1}")
             if state["stopped"]: break
