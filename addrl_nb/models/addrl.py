@@ -113,7 +113,7 @@ class ADDRL(CachedRepresentations, Recommender):
                  neg_mode: str = "hardest",         # 'hardest' (authors' code) or 'mean'
                  double_softmax: bool = False,      # softmax twice in the attention, as the authors' code
                  activation: str = "none",          # after the projection: 'none', 'tanh', 'sigmoid', 'relu'
-                 loss_on: str = "all",              # disentangling losses on positives and all negatives, or the 'used' ones
+                 loss_on: str = "all",              # disentangling losses on positives and all negatives, or 'used'
                  classifier: str = "linear",        # intra/low heads: 'linear', 'authors' (LeakyReLU, Dropout, Linear)
                  l2_content: bool = True,           # L2 also over the projected content outputs (authors' code)
                  variant: str = "full",             # a Table-3 variant, or 'id'

@@ -169,7 +169,7 @@ def execute(specs,                       # RunSpecs (duplicates run once)
             runs=None, data_dir=None, results=None, ds=None,
             retries: int = 3,            # Ray retries of a run whose worker died; it resumes from its checkpoint
             records=None,                # a results folder: a run recorded there is read from its record, not trained
-            need_model=(),               # specs trained (or reused from `runs`) even when recorded: a notebook loads them
+            need_model=(),               # specs trained (or reused from `runs`) even when recorded
             log=print, progress: bool = True) -> list[dict]:
     ("Train every run of a plan and return their results in the order given. One worker and no cluster: in this "
      "process, one run after another. Otherwise through Ray tasks, each pinned to the CPUs it reserved.")

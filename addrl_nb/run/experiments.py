@@ -182,7 +182,8 @@ def planned_notebooks(dataset: str, profile: str) -> list[str]:
     return [nb for group in PROFILE_PLAN[profile]["notebooks"] for nb, only in EXPERIMENT_NOTEBOOKS[group].items()
             if only is None or dataset in only]
 PROFILE_PLAN = profiles_config()["plans"]   # configs/profiles.yaml
-MODEL_NOTEBOOKS = ("34_disentanglement.ipynb", "35_interpretability.ipynb", "21_mdr_experiments.ipynb")  # read checkpoints
+# the notebooks that load a run's model (its checkpoint), so a record cannot stand in for their runs
+MODEL_NOTEBOOKS = ("34_disentanglement.ipynb", "35_interpretability.ipynb", "21_mdr_experiments.ipynb")
 
 def plan_runs(dataset: str, profile: str = "quick", seeds=None, models=None, notebooks=None, device: str = "cpu",
               legacy: bool = False) -> list[RunSpec]:
@@ -264,8 +265,8 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
         log(f"[reproduce] {len(specs)} runs planned for {dataset} ({profile}); finished ones are reused")
         t_runs = time.time()
         # a run whose record is committed under results/ is not trained again, unless a notebook reads its model
-        need_model = plan_runs(dataset, profile, params["seeds"], params["models"],
-                               [n for n in names if n in MODEL_NOTEBOOKS], device) if set(names) & set(MODEL_NOTEBOOKS) else []
+        loaders = [n for n in names if n in MODEL_NOTEBOOKS]
+        need_model = plan_runs(dataset, profile, params["seeds"], params["models"], loaders, device) if loaders else []
         execute(specs, workers, threads, address, gpus_per_run, runs=params["runs_dir"], data_dir=params["data_dir"],
                 results=results_dir(results), records=results_dir(results), need_model=need_model, log=log)
         run_seconds = time.time() - t_runs
