@@ -1,53 +1,99 @@
 """Benchmark of training and evaluation on a real dataset: seconds per training pass, seconds per full evaluation
-(validation and test), and peak memory, for each model under a profile's settings.
+(validation and test), peak memory, and the matrix-product FLOPs of a pass against what this machine's matmul
+reaches, for each model under a profile's settings.
 
 Each model runs in its own process, so that its peak memory is its own. Run:
-    python benchmarks/training.py [--dataset toys] [--models addrl_id,addrl] [--passes 3] [--device cpu|cuda]
+    python benchmarks/training.py [--dataset toys] [--models all|addrl_id,addrl] [--passes 3] [--device cpu|cuda]
+                                  [--set KEY=VALUE ...]
 Every model gets the dataset's text features, as in the experiments (computed and cached on first use).
+
+FLOPs per pass: the matrix products (mm, bmm, addmm, ...) of one training step, forward and backward, counted by
+torch's FlopCounterMode, times the steps of a pass. Bound: those FLOPs at the machine's measured matmul rate (a
+1024 x 1024 float32 product) -- a pass cannot be faster; elementwise work, gathers and the optimiser come on top.
+The machine's load average is printed first: timings count only on an idle machine.
 """
-import argparse, json, os, resource, subprocess, sys, tempfile, time
+import argparse, json, math, os, resource, subprocess, sys, tempfile, time
 import torch
 
+AUTHORS_ADDRL_S_PER_PASS = (62, 79)   # the authors' released AD-DRL code on toys, 2 cores (measured, not vendored)
 
-def one(model, dataset, profile, passes, device):
-    "Train `model` for `passes` passes in this process; return its timings and peak memory."
+
+def matmul_gflops(n: int = 1024, device: str = "cpu", seconds: float = 1.0) -> float:
+    "This machine's float32 matmul rate, GFLOP/s, on n x n products."
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    for _ in range(3): a @ b
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        a @ b; reps += 1
+        if device == "cuda": torch.cuda.synchronize()
+    return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
+
+
+def step_flops(ds, model, params, cfg) -> float:
+    "Matrix-product FLOPs of one training step (forward and backward) of a fresh model, on the first batch."
+    from torch.utils.flop_counter import FlopCounterMode
+    from addrl_nb.models.interface import NegativeSampler
+    from addrl_nb.train.trainer import _build
+    net = _build(model, ds, params).to(cfg.device)
+    if not net.trainable: return 0.0
+    pairs = torch.as_tensor(ds.train[:cfg.batch_size], dtype=torch.long)
+    neg = NegativeSampler(ds.train, ds.n_items, cfg.neg_pool)(pairs[:, 0], cfg.num_neg, torch.Generator().manual_seed(0))
+    dev = lambda t: t.to(cfg.device)
+    with FlopCounterMode(display=False) as counter:
+        net.loss(dev(pairs[:, 0]), dev(pairs[:, 1]), dev(neg))["total"].backward()
+    return float(counter.get_total_flops())
+
+
+def one(model, dataset, profile, passes, device, sets=()):
+    "Train `model` for `passes` passes in this process; return its timings, peak memory and FLOPs."
     from addrl_nb.run.experiments import experiment_dataset
     from addrl_nb.train.trainer import fit, make_train_config, model_settings
     t0 = time.perf_counter()
     ds = experiment_dataset(dataset, os.environ.get("ADDRL_DATA_DIR"))  # with text features, as the experiments use
     load_s = time.perf_counter() - t0
-    params, train = model_settings(model, dataset, profile)
+    from addrl_nb.run.cli import _parse_sets
+    params, train = model_settings(model, dataset, profile, **_parse_sets(list(sets)))
     cfg = make_train_config(profile, **{**train, "epochs": passes, "eval_every": passes + 1, "device": device})
+    flops = step_flops(ds, model, params, cfg) * math.ceil(len(ds.train) / cfg.batch_size)
     if device == "cuda": torch.cuda.reset_peak_memory_stats()
     with tempfile.TemporaryDirectory() as root:
         r = fit(ds, model, params, cfg, profile=f"bench-{profile}", root=root, resume=False, reuse=False, progress=False)
     out = dict(model=model, dataset=dataset, profile=profile, device=device, threads=torch.get_num_threads(), passes=r["epochs_run"],
                load_s=load_s, s_per_pass=r["train_seconds"] / max(r["epochs_run"], 1), eval_valid_test_s=r["eval_seconds"],
                peak_rss_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-               valid_recall20=r["valid"]["recall@20"])
+               valid_recall20=r["valid"]["recall@20"], gflop_per_pass=flops / 1e9)
     if device == "cuda": out["peak_gpu_gib"] = torch.cuda.max_memory_allocated() / 2**30
     return out
 
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("--dataset", default="toys"); p.add_argument("--models", default="addrl_id,addrl")
+    p.add_argument("--dataset", default="toys"); p.add_argument("--models", default="addrl_id,addrl", help="names, or all")
     p.add_argument("--profile", default="quick"); p.add_argument("--passes", type=int, default=3)
     p.add_argument("--device", default="cpu"); p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="model or training settings, as for train")
     a = p.parse_args()
     if a.one:
-        print(json.dumps(one(a.models, a.dataset, a.profile, a.passes, a.device))); sys.exit(0)
+        print(json.dumps(one(a.models, a.dataset, a.profile, a.passes, a.device, a.set))); sys.exit(0)
     from tqdm.auto import tqdm
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {a.device}, dataset {a.dataset}, profile {a.profile}, "
-          f"{a.passes} passes per model")
+    from addrl_nb.models.interface import all_models
+    models = all_models() if a.models == "all" else a.models.split(",")
+    rate = matmul_gflops(device=a.device)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {a.device}, dataset {a.dataset}, "
+          f"profile {a.profile}, {a.passes} passes per model{', --set ' + ' '.join(a.set) if a.set else ''}")
+    print(f"load average {os.getloadavg()[0]:.2f} (1 min); matmul {rate:.1f} GFLOP/s (1024 x 1024 float32)")
+    print(f"reference: the authors' AD-DRL code on toys, 2 cores: {AUTHORS_ADDRL_S_PER_PASS[0]}-"
+          f"{AUTHORS_ADDRL_S_PER_PASS[1]} s per pass")
     rows = []
-    for m in tqdm(a.models.split(","), desc="models"):
+    for m in tqdm(models, desc="models"):
         cmd = [sys.executable, __file__, "--one", "--models", m, "--dataset", a.dataset, "--profile", a.profile,
-               "--passes", str(a.passes), "--device", a.device]
+               "--passes", str(a.passes), "--device", a.device, *(["--set", *a.set] if a.set else [])]
         res = subprocess.run(cmd, capture_output=True, text=True)
-        if res.returncode: print(f"{m}: failed\n{res.stderr[-2000:]}"); continue
-        r = json.loads(res.stdout.strip().splitlines()[-1]); rows.append(r)
+        if res.returncode: tqdm.write(f"{m}: failed\n{res.stderr[-2000:]}"); continue
+        r = json.loads(res.stdout.strip().splitlines()[-1]); r["bound_s_per_pass"] = r["gflop_per_pass"] / rate
+        rows.append(r)
         gpu = f", peak GPU {r['peak_gpu_gib']:.2f} GiB" if "peak_gpu_gib" in r else ""
-        tqdm.write(f"{m:>10}: {r['s_per_pass']:7.2f} s per pass, {r['eval_valid_test_s']:6.2f} s for the validation + test evaluation, "
-                   f"peak RSS {r['peak_rss_gib']:.2f} GiB{gpu} (data load {r['load_s']:.1f} s)")
-    print(json.dumps(rows, indent=1))
+        tqdm.write(f"{m:>10}: {r['s_per_pass']:7.2f} s per pass, {r['eval_valid_test_s']:6.2f} s for the validation + "
+                   f"test evaluation, peak RSS {r['peak_rss_gib']:.2f} GiB{gpu}; {r['gflop_per_pass']:7.1f} GFLOP per "
+                   f"pass in matrix products, bound {r['bound_s_per_pass']:.2f} s (data load {r['load_s']:.1f} s)")
+    print(json.dumps(dict(matmul_gflops=rate, load_average=os.getloadavg()[0], rows=rows), indent=1))
