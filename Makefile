@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE ?= 1
 export ADDRL_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: install demo test test-slow reproduce from-results export clean-nbs benchmark
+.PHONY: install demo test test-slow reproduce from-results export notebooks clean-nbs benchmark
 
 install: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
@@ -30,6 +30,9 @@ reproduce: install   # WORKERS=1: one run after another in this process; default
 
 from-results: install   # Tables 2 and 3 and the t-test from the committed run records in results/, training nothing
 	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) --from-results
+
+notebooks: install   # execute the library notebooks in place (outputs committed); NB="04_metrics 08_addrl" for some
+	$(PY) tools/execute_notebooks.py --jobs 2 $(NB)
 
 export: install
 	$(VENV)/bin/nbdev_export && $(VENV)/bin/nbdev_clean

@@ -7,13 +7,14 @@ Each model runs in its own process, so that its peak memory is its own. Run:
                                   [--set KEY=VALUE ...]
 Every model gets the dataset's text features, as in the experiments (computed and cached on first use).
 
-FLOPs per pass: the matrix products (mm, bmm, addmm, ...) of one training step, forward and backward, counted by
-torch's FlopCounterMode, times the steps of a pass. Bound: those FLOPs at the machine's measured matmul rate (a
+FLOPs per pass: the matrix products (mm, bmm, addmm, ...; a sparse graph product by its nonzeros) of one training
+step, forward and backward, times the steps of a pass. Bound: those FLOPs at the machine's measured matmul rate (a
 1024 x 1024 float32 product) -- a pass cannot be faster; elementwise work, gathers and the optimiser come on top.
 The machine's load average is printed first: timings count only on an idle machine.
 """
 import argparse, json, math, os, resource, subprocess, sys, tempfile, time
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 AUTHORS_ADDRL_S_PER_PASS = (62, 79)   # the authors' released AD-DRL code on toys, 2 cores (measured, not vendored)
 
@@ -29,9 +30,33 @@ def matmul_gflops(n: int = 1024, device: str = "cpu", seconds: float = 1.0) -> f
     return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
 
 
+class MatmulFlops(TorchDispatchMode):
+    ("Counts the FLOPs of matrix products: 2 x m x k x n for dense ones (mm, addmm, bmm, baddbmm), 2 x nnz x n for a "
+     "sparse matrix times a dense one and 2 x nnz x k for a sampled product (torch's FlopCounterMode counts sparse "
+     "products as dense, by their shape).")
+    dense = {torch.ops.aten.mm.default: (0, 1), torch.ops.aten.addmm.default: (1, 2),
+             torch.ops.aten.bmm.default: (0, 1), torch.ops.aten.baddbmm.default: (1, 2)}
+    def __init__(self):
+        super().__init__(); self.flops = 0
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        sparse = [t for t in tensors if t.layout != torch.strided]
+        name = func.name().split("::")[-1].split(".")[0]
+        if sparse and name == "sparse_sampled_addmm":     # a_r . b_c for every nonzero (r, c)
+            self.flops += 2 * sum(int(t._nnz()) for t in sparse) * args[1].shape[-1]
+        elif sparse and tensors and name in (
+                "mm", "addmm", "_sparse_mm", "_sparse_addmm", "_sparse_sparse_matmul", "sparse_mm", "bmm", "spmm"):
+            dense_cols = max((t.shape[-1] for t in tensors if t.layout == torch.strided), default=1)
+            self.flops += 2 * sum(int(t._nnz()) for t in sparse) * dense_cols
+        elif func in self.dense and not sparse:
+            i, j = self.dense[func]; a, b = args[i], args[j]
+            self.flops += 2 * a.numel() * b.shape[-1]
+        return out
+
+
 def step_flops(ds, model, params, cfg) -> float:
     "Matrix-product FLOPs of one training step (forward and backward) of a fresh model, on the first batch."
-    from torch.utils.flop_counter import FlopCounterMode
     from addrl_nb.models.interface import NegativeSampler
     from addrl_nb.train.trainer import _build
     net = _build(model, ds, params).to(cfg.device)
@@ -39,9 +64,9 @@ def step_flops(ds, model, params, cfg) -> float:
     pairs = torch.as_tensor(ds.train[:cfg.batch_size], dtype=torch.long)
     neg = NegativeSampler(ds.train, ds.n_items, cfg.neg_pool)(pairs[:, 0], cfg.num_neg, torch.Generator().manual_seed(0))
     dev = lambda t: t.to(cfg.device)
-    with FlopCounterMode(display=False) as counter:
+    with MatmulFlops() as counter:
         net.loss(dev(pairs[:, 0]), dev(pairs[:, 1]), dev(neg))["total"].backward()
-    return float(counter.get_total_flops())
+    return float(counter.flops)
 
 
 def one(model, dataset, profile, passes, device, sets=()):

@@ -60,3 +60,54 @@ def test_lines_at_most_120_characters():
     long = [f"{p.relative_to(ROOT)}:{i}" for p in PKG.rglob("*.py") if p.name != "_modidx.py"
             for i, line in enumerate(p.read_text().splitlines(), 1) if len(line) > 120 and not line.startswith("__all__ = [")]
     assert not long, f"lines over 120 characters (wrap them in the notebook cell that exports them): {long[:10]}"
+
+
+NBS = ROOT / "nbs"
+
+
+def _library_notebooks():
+    import json
+    out = []
+    for p in sorted(NBS.glob("*.ipynb")):
+        cells = json.loads(p.read_text())["cells"]
+        if p.name != "index.ipynb" and not any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells):
+            out.append((p, cells))
+    return out
+
+
+def _shows_something(source: str) -> bool:
+    "A cell that always prints: a top-level print(...), or a last line that is a bare name, attribute or subscript."
+    lines = [line for line in source.splitlines() if not line.startswith(("#|", "%", "!"))]
+    flags = [line[2:].replace(" ", "").lower() for line in source.splitlines() if line.startswith("#|")]
+    if any(f in ("slow", "gpu", "ray", "export", "eval:false") for f in flags): return False   # not executed
+    try: tree = ast.parse("\n".join(lines))
+    except SyntaxError: return False
+    if not tree.body: return False
+    last = tree.body[-1]
+    bare = isinstance(last, ast.Expr) and isinstance(last.value, (ast.Name, ast.Attribute, ast.Subscript))
+    prints = any(isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and getattr(n.value.func, "id", "") == "print"
+                 for n in tree.body)
+    return bare or prints
+
+
+def test_library_notebooks_are_committed_executed():
+    ("The library notebooks are committed with their outputs (`python tools/execute_notebooks.py`), so a reader on "
+     "the web sees what each cell shows: every cell that always shows something has an output.")
+    empty = [f"{p.name} cell {c.get('id')}" for p, cells in _library_notebooks() for c in cells
+             if c["cell_type"] == "code" and _shows_something("".join(c["source"])) and not c.get("outputs")]
+    assert not empty, f"cells committed without their outputs (run tools/execute_notebooks.py): {empty[:10]}"
+
+
+def test_committed_outputs_are_deterministic_text():
+    "No progress bar, temporary path, memory address or execution count in a committed output."
+    import re
+    volatile = re.compile(r"\r|it/s\]|/tmp/|0x[0-9a-f]{8,}")
+    found = []
+    for p, cells in _library_notebooks():
+        for c in cells:
+            if c["cell_type"] != "code": continue
+            if c.get("execution_count") is not None: found.append(f"{p.name} cell {c.get('id')}: execution count")
+            for out in c.get("outputs", []):
+                text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+                if volatile.search(text): found.append(f"{p.name} cell {c.get('id')}: {volatile.search(text)[0]!r}")
+    assert not found, f"volatile outputs (re-run tools/execute_notebooks.py): {found[:10]}"

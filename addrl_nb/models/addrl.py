@@ -49,7 +49,7 @@ def inter_modality_loss(a: torch.Tensor,           # (N, K, d_k) chunks of modal
                         weight: torch.Tensor | None = None,  # (N,) row weights: a weighted sum instead of the mean
                        ) -> torch.Tensor:
     "Eq. 6: contrastive loss pulling chunk k of a towards chunk k of b and away from the others, both ways."
-    # (N, K, K): chunk k of a against chunk j of b (broadcast, not einsum: CPU bmm over N tiny K x K blocks is 4x slower)
+    # (N, K, K): chunk k of a against chunk j of b (broadcast, not einsum: CPU bmm over N tiny blocks is 4x slower)
     logits = (a[:, :, None] * b[:, None]).sum(-1) / tau
     a_to_b = -_log_softmax(logits, 2).diagonal(dim1=1, dim2=2).sum(1)
     b_to_a = -_log_softmax(logits, 1).diagonal(dim1=1, dim2=2).sum(1)

@@ -285,7 +285,8 @@ def _fit(ds, model, params, cfg, profile, root, resume, reuse, restart, stop_aft
             if found.get("test") or not evaluate_test: return done(found)   # else: a search's trial, now tested
         write_json(out / "config.json", dict(dataset=ds.name, model=model, params=params, requested=requested,
                                              train=asdict(cfg), profile=profile, run_key=key, protocol=cfg.protocol,
-                                             feature_checksums=feature_checksums(ds), data=ds.meta, summary=summary(ds), environment=environment_info()))
+                                             feature_checksums=feature_checksums(ds), data=ds.meta, summary=summary(ds),
+                                             environment=environment_info()))
         state = _train(net, ds, model, cfg, key, out / "checkpoint.pt", resume and not restart, stop_after, progress,
                        on_eval)
         return done(_finish(net, ds, model, cfg, profile, root, state, key, used, out, evaluate_test, progress))
