@@ -22,7 +22,7 @@ class NeuMF(Recommender):
                  mlp_layers=(64, 32, 16),         # MLP tower: input size (user + item embeddings), then hidden sizes
                  reg: float = 1e-4,               # L2 on the batch's embeddings
                  dropout: float = 0.0,            # dropout in the MLP tower
-                 score_budget: int = 1 << 21,     # floats in the (users, items, hidden) tensor when scoring all items
+                 score_budget: int = 1 << 23,     # floats in the (users, items, hidden) tensor when scoring all items
                  **params):
         super().__init__(ds, dim=dim, mlp_layers=tuple(mlp_layers), reg=reg, dropout=dropout, **params)
         if len(mlp_layers) < 2 or mlp_layers[0] % 2:
@@ -32,8 +32,9 @@ class NeuMF(Recommender):
         self.mlp_user, self.mlp_item = nn.Embedding(ds.n_users, h), nn.Embedding(ds.n_items, h)
         # W [u; i] = W_u u + W_i i
         self.first_user, self.first_item = nn.Linear(h, mlp_layers[1]), nn.Linear(h, mlp_layers[1], bias=False)
-        layers = [nn.ReLU(), nn.Dropout(dropout)]
-        for a, b in zip(mlp_layers[1:-1], mlp_layers[2:]): layers += [nn.Linear(a, b), nn.ReLU(), nn.Dropout(dropout)]
+        layers = [nn.ReLU(inplace=True), nn.Dropout(dropout)]      # in place: each ReLU follows a sum or a Linear
+        for a, b in zip(mlp_layers[1:-1], mlp_layers[2:]):
+            layers += [nn.Linear(a, b), nn.ReLU(inplace=True), nn.Dropout(dropout)]
         self.tower = nn.Sequential(*layers)
         self.out = nn.Linear(dim + mlp_layers[-1], 1, bias=False)
         for e in (self.gmf_user, self.gmf_item, self.mlp_user, self.mlp_item): nn.init.normal_(e.weight, std=0.01)
@@ -57,11 +58,16 @@ class NeuMF(Recommender):
 
     @torch.no_grad()
     def score_users(self, users):
-        gi, mi = self.gmf_item.weight[None], self.first_item(self.mlp_item.weight)[None]    # (1, N, d) (1, N, h_1)
-        gu, mu = self.gmf_user(users)[:, None], self.first_user(self.mlp_user(users))[:, None]
+        ("All items' scores: the GMF branch is one matrix product, gu (w_gmf * gi)^T; only the MLP tower runs per "
+         "user-item pair, `score_budget` floats of its first hidden layer at a time.")
+        d, w = self.gmf_user.weight.shape[1], self.out.weight[0]
+        scores = self.gmf_user(users) @ (self.gmf_item.weight * w[:d]).T                  # (B, N)
+        mi, mu = self.first_item(self.mlp_item.weight), self.first_user(self.mlp_user(users))  # (N, h_1) (B, h_1)
         step = max(1, self.score_budget // (self.n_items * mi.shape[-1]))
-        return torch.cat([self.fused_scores(gu[s:s + step], gi, mu[s:s + step], mi)
-                          for s in range(0, len(users), step)])
+        for s in range(0, len(users), step):
+            scores[s:s + step] += self.tower(mu[s:s + step, None] + mi[None]) @ w[d:]
+        return scores
+
 
 # %% ../../nbs/10_baselines_cf.ipynb #c014
 class CollaborativeGraphModel(GraphModel):

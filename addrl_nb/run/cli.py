@@ -157,7 +157,8 @@ def cmd_tune(args):
     "Ray Tune over a model's search space on validation; the best configuration as YAML, optionally tested on seeds."
     found = tune_model(check_name(args.dataset), check_name(args.model, "--model"), args.space, args.samples,
                        args.scheduler, args.profile, args.seed, args.threads or 1, args.workers, args.address,
-                       args.runs_dir, args.data_dir, args.out_dir, args.then_seeds)
+                       args.runs_dir, args.data_dir, args.out_dir, args.then_seeds,
+                       results=results_dir(args.results_dir))
     print(found["trials"].head(10).to_string()); print(f"best configuration: {found['best_yaml']}")
     return found
 
@@ -249,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--then-seeds", type=int, default=0, metavar="K",
                    help="then train and test the best configuration and the preset on K seeds")
     u.add_argument("--out-dir", help="trials.csv and best.yaml (default: results/<dataset>/tune/<search>/)")
+    u.add_argument("--results-dir", help="run records that --then-seeds reads and writes "
+                                         "(default: $ADDRL_RESULTS_DIR or results/)")
     _engine_options(u)
     return p
 

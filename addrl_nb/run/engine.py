@@ -279,11 +279,11 @@ def _trial(config: dict, base: dict, runs: str, data_dir, env: dict, threads: in
 def tune_model(dataset: str, model: str, space=None, samples: int = 16, scheduler: str = "asha",
                profile: str = "quick", seed: int = 0, threads: int = 1, workers: int | None = None,
                address: str | None = None, runs=None, data_dir=None, out=None, then_seeds: int = 0,
-               log=print) -> dict:
+               log=print, results=None) -> dict:
     ("Ray Tune over the model's search space: each trial trains on the training split and reports VALIDATION "
      "Recall@20 at every evaluation (ASHA stops weak trials early); no test metric is computed during the search. "
      "Writes trials.csv and best.yaml (for `addrl train --config`); `then_seeds` K trains and tests the best "
-     "configuration and the preset on K seeds.")
+     "configuration and the preset on K seeds, reading runs recorded in `results` and recording the new ones there.")
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
     from ray.tune.search import BasicVariantGenerator
@@ -336,6 +336,7 @@ def tune_model(dataset: str, model: str, space=None, samples: int = 16, schedule
         specs = {(name, s): RunSpec.make(dataset, model, profile, s, **(best if name == "tuned" else {}))
                  for name in ("tuned", "preset") for s in range(then_seeds)}
         res = dict(zip(specs, execute(list(specs.values()), workers, threads, address, runs=runs, data_dir=data_dir,
+                                      results=results, records=results,
                                       log=log)))
         table = pd.DataFrame([dict(config=name, seed=s, valid_recall=r["valid"]["recall@20"],
                                    test_recall=r["test"]["recall@20"], test_ndcg=r["test"]["ndcg@20"])

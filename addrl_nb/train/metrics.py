@@ -32,13 +32,20 @@ def rank_topk(scores: torch.Tensor, # (B, n_items) scores; -inf marks excluded i
     return top
 
 def _rank_topk_ties(scores, k):
-    "`rank_topk` for rows tied at the cut-off: the k-th score's items taken by lower index (a pass over every item)."
-    kth = torch.topk(scores, k, dim=1).values[:, -1:]                  # (B, 1) the k-th best score
-    above = scores > kth
-    at = (scores == kth) & (torch.cumsum((scores == kth).int(), 1) <= (k - above.sum(1, keepdim=True)))
-    idx = torch.nonzero(above | at)[:, 1].view(scores.shape[0], k)     # exactly k per row, ascending item index
-    order = torch.sort(torch.gather(scores, 1, idx), dim=1, descending=True, stable=True).indices
-    return torch.gather(idx, 1, order)
+    ("`rank_topk` for rows tied at the cut-off: the items above the k-th score, then the k-th score's items by lower "
+     "index (found by a second top-k over their indices, not a cumulative sum over every item).")
+    B, n = scores.shape
+    vals, idx = torch.topk(scores, k, dim=1)                                   # (B, k) best first, ties in any order
+    kth = vals[:, -1:]                                                         # (B, 1) the k-th best score
+    pos = torch.arange(n, dtype=torch.int32 if n < 2**31 else torch.long, device=scores.device)
+    lowest_at = torch.topk(torch.where(scores == kth, pos, n), k, dim=1, largest=False).values.long()
+    above = vals > kth                                                         # all of them are in the top k
+    take = torch.arange(k, device=scores.device)[None] < k - above.sum(1, keepdim=True)
+    cand = torch.cat([torch.where(above, idx, n), torch.where(take, lowest_at, n)], 1)   # n: not taken
+    cand = cand.sort(1).values[:, :k]                                          # exactly k taken, ascending index
+    order = torch.sort(torch.gather(scores, 1, cand), dim=1, descending=True, stable=True).indices
+    return torch.gather(cand, 1, order)
+
 
 # %% ../../nbs/04_metrics.ipynb #75a55785
 def metrics_from_hits(hits: np.ndarray,      # (n_users, Kmax) 1 where the item at that rank is a target
