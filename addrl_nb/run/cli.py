@@ -13,7 +13,7 @@ from ..data.dataset import load_dataset, summary, format_summary, DataConfig
 from ..models.interface import all_models
 from ..train.trainer import fit, make_train_config, model_settings, make_run_dir, TrainConfig, PROFILES
 from ..data.features import build_dataset_features, with_features, dataset_modalities
-from .experiments import reproduce, tables_from_results, figures_dir
+from .experiments import reproduce, tables_from_results, figures_dir, check_notebooks
 from .engine import tune_model, results_dir
 
 # %% auto #0
@@ -140,7 +140,7 @@ def cmd_reproduce(args):
      "papermill; or, with --from-results, Tables 2 and 3 from the committed run records alone.")
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else None
     models = None if args.models is None else "all" if args.models == "all" else args.models.split(",")
-    notebooks = args.notebooks.split(",") if args.notebooks else None
+    notebooks = check_notebooks(args.notebooks.split(",")) if args.notebooks else None
     if args.from_results:
         tables_from_results(check_name(args.dataset), args.profile, seeds, models, args.results_dir, args.out_dir)
         print(f"tables rebuilt from {results_dir(args.results_dir) / args.dataset} into "

@@ -21,7 +21,7 @@ from .engine import experiment_dataset  # noqa: F401  (the experiment notebooks 
 __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN',
            'MODEL_NOTEBOOKS', 'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate',
            'significance', 'format_table2', 'table2_models', 'variant_settings', 'table2', 'table3',
-           'planned_notebooks', 'plan_runs', 'tables_from_results', 'reproduce']
+           'planned_notebooks', 'check_notebooks', 'plan_runs', 'tables_from_results', 'reproduce']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -182,6 +182,17 @@ def planned_notebooks(dataset: str, profile: str) -> list[str]:
     return [nb for group in PROFILE_PLAN[profile]["notebooks"] for nb, only in EXPERIMENT_NOTEBOOKS[group].items()
             if only is None or dataset in only]
 PROFILE_PLAN = profiles_config()["plans"]   # configs/profiles.yaml
+
+def check_notebooks(names) -> list[str]:
+    "Experiment notebooks named with or without `.ipynb` (`--notebooks 32_table2,33_table3`), each checked to exist."
+    known = [nb for group in EXPERIMENT_NOTEBOOKS.values() for nb in group]
+    out = []
+    for name in names:
+        nb = name.strip() if name.strip().endswith(".ipynb") else name.strip() + ".ipynb"
+        if nb not in known: raise SettingError("--notebooks", f"no experiment notebook {name!r}",
+                                               "use some of " + ", ".join(n.removesuffix(".ipynb") for n in known))
+        out.append(nb)
+    return out
 # the notebooks that load a run's model (its checkpoint), so a record cannot stand in for their runs
 MODEL_NOTEBOOKS = ("34_disentanglement.ipynb", "35_interpretability.ipynb", "21_mdr_experiments.ipynb")
 
@@ -259,7 +270,7 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
     kernel_env = {"ADDRL_CACHE_DIR": str(cache_dir().resolve()),
                   **({"ADDRL_DATA_DIR": str(data_dir_of().resolve())} if not data_dir else {})}
     saved_env = {k: os.environ.get(k) for k in kernel_env}; os.environ.update(kernel_env)   # the kernels inherit it
-    names = notebooks or planned_notebooks(dataset, profile)
+    names = check_notebooks(notebooks) if notebooks else planned_notebooks(dataset, profile)
     try:
         specs = plan_runs(dataset, profile, params["seeds"], params["models"], names, device)
         log(f"[reproduce] {len(specs)} runs planned for {dataset} ({profile}); finished ones are reused")
@@ -283,3 +294,4 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
                       finished=time.strftime("%Y-%m-%d %H:%M:%S")))
     write_json(record, dict(calls=calls))
     return [folder / name for name in seconds]
+
