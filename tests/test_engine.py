@@ -45,7 +45,12 @@ def test_plan_over_both_nodes(report):
     assert len(nodes) == 2, f"the 6 runs ran on {nodes}, not on both nodes"
     table = pd.read_csv(out / "figures" / "planted" / "table2.csv", index_col=0)
     assert list(table.index) == ["Popularity", "BPR-MF"] and (table["seeds"] == 3).all()
-    assert len(list((out / "results" / "planted").glob("*/*/per_user_test.parquet"))) == 6    # every run's record
+    # every run of the plan has its record (the tune below adds the tuned configuration's, on seed 0)
+    recorded = set()
+    for config in (out / "results" / "planted").glob("*/*/config.json"):
+        if (config.parent / "per_user_test.parquet").exists():
+            c = json.loads(config.read_text()); recorded.add((c["model"], c["train"]["seed"]))
+    assert recorded == {(m, s) for m in ("popularity", "bprmf") for s in range(3)}, recorded
 
 
 def test_killed_worker_resumes_to_the_same_metrics(report):
