@@ -188,7 +188,7 @@ def check_notebooks(names) -> list[str]:
     known = [nb for group in EXPERIMENT_NOTEBOOKS.values() for nb in group]
     out = []
     for name in names:
-        nb = name.strip() if name.strip().endswith(".ipynb") else name.strip() + ".ipynb"
+        nb = name.strip().removesuffix(".ipynb") + ".ipynb"
         if nb not in known: raise SettingError("--notebooks", f"no experiment notebook {name!r}",
                                                "use some of " + ", ".join(n.removesuffix(".ipynb") for n in known))
         out.append(nb)
