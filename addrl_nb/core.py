@@ -105,12 +105,13 @@ def package_version() -> str:
     return __version__
 
 def environment_info() -> dict:
-    ("Versions of Python, numpy, pandas and torch, the platform, and torch's thread count (a run's numbers depend on "
-     "it on CPU: the same seed at 1 and at 2 threads sums in another order): recorded beside every result.")
+    ("Versions of Python, numpy, pandas and torch, the platform, torch's thread count and MKL's MKL_CBWR mode (on CPU "
+     "a run's numbers depend on the thread count unless MKL_CBWR=AUTO,STRICT): recorded beside every result.")
     import torch
     return dict(addrl_nb=package_version(), python=platform.python_version(), numpy=np.__version__,
                 pandas=pd.__version__, torch=torch.__version__, platform=platform.platform(),
-                cuda=torch.cuda.is_available(), torch_threads=torch.get_num_threads())
+                cuda=torch.cuda.is_available(), torch_threads=torch.get_num_threads(),
+                mkl_cbwr=os.environ.get("MKL_CBWR"))
 
 # %% ../nbs/00_core.ipynb #4b80bd2a
 def _umask() -> int:

@@ -185,9 +185,11 @@ class ADDRL(CachedRepresentations, Recommender):
         s_pos = F.softplus((un * rows[:B]).sum(-1)).sum(-1)                                              # (B,)
         s_neg = F.softplus((un[:, None] * rows[B:].view(B, n_neg, self.K, self.dk)).sum(-1)).sum(-1)     # (B, n_neg)
         out = dict(bpr=bpr_loss(s_pos, s_neg, self.neg_mode))
-        if self.w["l2"]:      # over every row of the batch, a repeated item as often as it appears
+        if self.w["l2"]:      # over every row of the batch, a repeated item as often as it appears;
+            # per row first: a whole-tensor sum splits by thread count, a sum per row does not
             per_item = chunks[:, 0].pow(2).sum((1, 2)) + (chunks[:, 1:].pow(2).sum((1, 2, 3)) if self.l2_content else 0)
-            out["l2"] = 0.5 * (u.pow(2).sum() + (torch.bincount(inv, minlength=len(uniq)) * per_item).sum()) / B
+            per_user = u.pow(2).flatten(1).sum(1)
+            out["l2"] = 0.5 * (per_user.sum() + (torch.bincount(inv, minlength=len(uniq)) * per_item).sum()) / B
         if self.loss_on == "all":   # the authors' code: positives, and separately every sampled negative, then added
             groups = [inv[:B], inv[B:]]                                     # users counted in both, as there
         else:                       # positives and the negatives BPR used (hardest, or the first in 'mean' mode)

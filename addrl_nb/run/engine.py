@@ -199,8 +199,9 @@ def execute(specs,                       # RunSpecs (duplicates run once)
     return [done[s] for s in specs]
 
 def _worker_env(data_dir) -> dict:
-    "What a Ray worker needs of the driver's environment: this package's and HF's settings, folders made absolute."
-    env = {k: v for k, v in os.environ.items() if k.startswith(("ADDRL_", "HF_"))}
+    ("What a Ray worker needs of the driver's environment: this package's and HF's settings, MKL's reproducibility "
+     "mode (MKL_CBWR), folders made absolute.")
+    env = {k: v for k, v in os.environ.items() if k.startswith(("ADDRL_", "HF_")) or k == "MKL_CBWR"}
     env["ADDRL_CACHE_DIR"] = str(cache_dir().resolve())
     if not data_dir: env["ADDRL_DATA_DIR"] = str(data_dir_of().resolve())
     return env
