@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE ?= 1
 export ADDRL_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: install demo test test-slow reproduce from-results export notebooks clean-nbs benchmark
+.PHONY: install demo test test-slow reproduce from-results export notebooks clean-nbs benchmark bench-peers
 
 install: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
@@ -39,3 +39,18 @@ export: install
 
 benchmark: install
 	$(PY) benchmarks/evaluation.py
+
+# The side by side with RecBole 1.2.1 (benchmarks/peers.py) in its own venv, so that RecBole's pins never reach .venv.
+# RecBole goes in with --no-deps: it pins ray<=2.6.3 (used only by its quick_start) against our ray>=2.60; the
+# `bench` extra holds the rest of its dependencies. ARGS: e.g. ARGS="--passes 20 --out peers.json"
+BENCH_VENV := .venv-bench
+BENCH_NO_DEPS = $(shell sed -n 's/^bench_no_deps *= *//p' settings.ini)
+bench-peers: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/peers.py $(ARGS)
+$(BENCH_VENV)/.installed: settings.ini setup.py
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q torch==2.13.0
+	$(BENCH_VENV)/bin/python -m pip install -q -e ".[bench]"
+	$(BENCH_VENV)/bin/python -m pip install -q --no-deps $(BENCH_NO_DEPS)
+	touch $@

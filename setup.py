@@ -18,7 +18,9 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg["lib_path"]: ["configs/*.yaml", "configs/models/*.yaml"]},   # profiles and one file per model
     install_requires=cfg["requirements"].split(),
-    extras_require={"dev": cfg["dev_requirements"].split()},
+    extras_require={"dev": cfg["dev_requirements"].split(),
+                    # benchmarks/peers.py, RecBole side by side; RecBole itself (bench_no_deps) goes in with --no-deps
+                    "bench": cfg["bench_requirements"].split()},
     entry_points={"console_scripts": cfg["console_scripts"].split(), "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False,
 )

@@ -151,7 +151,8 @@ def one(model, dataset, profile, passes, device, sets=(), ops=0):
     out = dict(model=model, dataset=dataset, profile=profile, device=device, threads=torch.get_num_threads(), passes=r["epochs_run"],
                load_s=load_s, s_per_pass=r["train_seconds"] / max(r["epochs_run"], 1), eval_valid_test_s=r["eval_seconds"],
                peak_rss_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-               valid_recall20=r["valid"]["recall@20"], gflop_per_pass=flops / 1e9, gflop_eval=e_flops / 1e9)
+               valid_recall20=r["valid"]["recall@20"], test_recall20=r["test"]["recall@20"],
+               test_ndcg20=r["test"]["ndcg@20"], gflop_per_pass=flops / 1e9, gflop_eval=e_flops / 1e9)
     if ops: out["ops"] = top_ops(ds, model, params, cfg, ops)
     if device == "cuda": out["peak_gpu_gib"] = torch.cuda.max_memory_allocated() / 2**30
     return out
