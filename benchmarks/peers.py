@@ -189,9 +189,10 @@ def recbole_one(model: str, spec_file: str, data_dir: str, dataset: str, threads
 
 
 def ours_one(model: str, dataset: str, profile: str, passes: int, threads: int | None) -> dict:
-    "Our side: benchmarks/training.py's `one` (the project's trainer under `profile`, on the CPU)."
+    ("Our side: benchmarks/training.py's `one` (the project's trainer under `profile`, on the CPU), without its FLOP "
+     "count, whose extra fresh models would count in our peak RSS.")
     if threads: torch.set_num_threads(threads)
-    return training.one(model, dataset, profile, passes, "cpu")
+    return training.one(model, dataset, profile, passes, "cpu", flops=False)
 
 
 def run_side(args: list[str], cwd: str, threads: int | None) -> tuple[dict | None, str]:

@@ -133,8 +133,9 @@ def top_ops(ds, model, params, cfg, n: int) -> dict:
     return out
 
 
-def one(model, dataset, profile, passes, device, sets=(), ops=0):
-    "Train `model` for `passes` passes in this process; return its timings, peak memory and FLOPs."
+def one(model, dataset, profile, passes, device, sets=(), ops=0, flops=True):
+    ("Train `model` for `passes` passes in this process; return its timings, peak memory and (unless `flops` is "
+     "False: the fresh models they build would count in the peak) FLOPs.")
     from addrl_nb.run.experiments import experiment_dataset
     from addrl_nb.train.trainer import fit, make_train_config, model_settings
     t0 = time.perf_counter()
@@ -143,8 +144,8 @@ def one(model, dataset, profile, passes, device, sets=(), ops=0):
     from addrl_nb.run.cli import _parse_sets
     params, train = model_settings(model, dataset, profile, **_parse_sets(list(sets)))
     cfg = make_train_config(profile, **{**train, "epochs": passes, "eval_every": passes + 1, "device": device})
-    flops = step_flops(ds, model, params, cfg) * math.ceil(len(ds.train) / cfg.batch_size)
-    e_flops = eval_flops(ds, model, params, cfg)
+    step = step_flops(ds, model, params, cfg) * math.ceil(len(ds.train) / cfg.batch_size) if flops else math.nan
+    e_flops = eval_flops(ds, model, params, cfg) if flops else math.nan
     if device == "cuda": torch.cuda.reset_peak_memory_stats()
     with tempfile.TemporaryDirectory() as root:
         r = fit(ds, model, params, cfg, profile=f"bench-{profile}", root=root, resume=False, reuse=False, progress=False)
@@ -152,7 +153,7 @@ def one(model, dataset, profile, passes, device, sets=(), ops=0):
                load_s=load_s, s_per_pass=r["train_seconds"] / max(r["epochs_run"], 1), eval_valid_test_s=r["eval_seconds"],
                peak_rss_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
                valid_recall20=r["valid"]["recall@20"], test_recall20=r["test"]["recall@20"],
-               test_ndcg20=r["test"]["ndcg@20"], gflop_per_pass=flops / 1e9, gflop_eval=e_flops / 1e9)
+               test_ndcg20=r["test"]["ndcg@20"], gflop_per_pass=step / 1e9, gflop_eval=e_flops / 1e9)
     if ops: out["ops"] = top_ops(ds, model, params, cfg, ops)
     if device == "cuda": out["peak_gpu_gib"] = torch.cuda.max_memory_allocated() / 2**30
     return out
