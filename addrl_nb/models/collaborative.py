@@ -22,7 +22,7 @@ class NeuMF(Recommender):
                  mlp_layers=(64, 32, 16),         # MLP tower: input size (user + item embeddings), then hidden sizes
                  reg: float = 1e-4,               # L2 on the batch's embeddings
                  dropout: float = 0.0,            # dropout in the MLP tower
-                 score_budget: int = 1 << 23,     # floats in the (users, items, hidden) tensor when scoring all items
+                 score_budget: int = 1 << 21,     # floats in the (users, items, hidden) tensor when scoring all items
                  **params):
         super().__init__(ds, dim=dim, mlp_layers=tuple(mlp_layers), reg=reg, dropout=dropout, **params)
         if len(mlp_layers) < 2 or mlp_layers[0] % 2:
@@ -59,13 +59,17 @@ class NeuMF(Recommender):
     @torch.no_grad()
     def score_users(self, users):
         ("All items' scores: the GMF branch is one matrix product, gu (w_gmf * gi)^T; only the MLP tower runs per "
-         "user-item pair, `score_budget` floats of its first hidden layer at a time.")
+         "user-item pair, `score_budget` floats of its first hidden layer at a time (8 MB by default: 2x faster on "
+         "2 CPU cores than 32 MB, whose blocks leave the cache between the tower's layers), the first sum and its "
+         "ReLU in one pass (in evaluation mode, where the Dropout after it is the identity).")
         d, w = self.gmf_user.weight.shape[1], self.out.weight[0]
         scores = self.gmf_user(users) @ (self.gmf_item.weight * w[:d]).T                  # (B, N)
         mi, mu = self.first_item(self.mlp_item.weight), self.first_user(self.mlp_user(users))  # (N, h_1) (B, h_1)
-        step = max(1, self.score_budget // (self.n_items * mi.shape[-1]))
+        step, rest = max(1, self.score_budget // (self.n_items * mi.shape[-1])), self.tower[2:]
         for s in range(0, len(users), step):
-            scores[s:s + step] += self.tower(mu[s:s + step, None] + mi[None]) @ w[d:]
+            x = mu[s:s + step, None]
+            x = self.tower(x + mi[None]) if self.training else rest(torch.ops.aten._add_relu(x, mi[None]))
+            scores[s:s + step] += x @ w[d:]
         return scores
 
 
