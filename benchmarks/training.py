@@ -7,7 +7,8 @@ Each model runs in its own process, so that its peak memory is its own. Run:
                                   [--set KEY=VALUE ...]
 Every model gets the dataset's text features, as in the experiments (computed and cached on first use).
 
-FLOPs per pass: the matrix products (mm, bmm, addmm, ...; a sparse graph product by its nonzeros) of one training
+The machine's matmul rate is measured again in each model's process, just before and just after its timed run: on a
+shared machine it drifts, and the bound of each row uses its own rate. FLOPs per pass: the matrix products (mm, bmm, addmm, ...; a sparse graph product by its nonzeros) of one training
 step, forward and backward, times the steps of a pass. Bound: those FLOPs at the machine's measured matmul rate (a
 1024 x 1024 float32 product) -- a pass cannot be faster; elementwise work, gathers and the optimiser come on top.
 Evaluation FLOPs and bound: the same count over `score_users` for every validation and test user (a lower bound:
@@ -147,9 +148,11 @@ def one(model, dataset, profile, passes, device, sets=(), ops=0, flops=True):
     step = step_flops(ds, model, params, cfg) * math.ceil(len(ds.train) / cfg.batch_size) if flops else math.nan
     e_flops = eval_flops(ds, model, params, cfg) if flops else math.nan
     if device == "cuda": torch.cuda.reset_peak_memory_stats()
+    rate_before = matmul_gflops(device=device)   # this machine's speed drifts: the reference workload beside each row
     with tempfile.TemporaryDirectory() as root:
         r = fit(ds, model, params, cfg, profile=f"bench-{profile}", root=root, resume=False, reuse=False, progress=False)
     out = dict(model=model, dataset=dataset, profile=profile, device=device, threads=torch.get_num_threads(), passes=r["epochs_run"],
+               matmul_gflops=rate_before, matmul_gflops_after=matmul_gflops(device=device),
                load_s=load_s, s_per_pass=r["train_seconds"] / max(r["epochs_run"], 1), eval_valid_test_s=r["eval_seconds"],
                peak_rss_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
                valid_recall20=r["valid"]["recall@20"], test_recall20=r["test"]["recall@20"],
@@ -184,13 +187,15 @@ if __name__ == "__main__":
                "--passes", str(a.passes), "--device", a.device, "--ops", str(a.ops), *(["--set", *a.set] if a.set else [])]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode: tqdm.write(f"{m}: failed\n{res.stderr[-2000:]}"); continue
-        r = json.loads(res.stdout.strip().splitlines()[-1]); r["bound_s_per_pass"] = r["gflop_per_pass"] / rate
-        r["bound_eval_s"] = r["gflop_eval"] / rate; r["verdict"] = verdict(r); rows.append(r)
+        r = json.loads(res.stdout.strip().splitlines()[-1]); here = r.get("matmul_gflops", rate)
+        r["bound_s_per_pass"] = r["gflop_per_pass"] / here
+        r["bound_eval_s"] = r["gflop_eval"] / here; r["verdict"] = verdict(r); rows.append(r)
         gpu = f", peak GPU {r['peak_gpu_gib']:.2f} GiB" if "peak_gpu_gib" in r else ""
         tqdm.write(f"{m:>10}: {r['s_per_pass']:7.2f} s per pass, {r['eval_valid_test_s']:6.2f} s for the validation + "
                    f"test evaluation, peak RSS {r['peak_rss_gib']:.2f} GiB{gpu}; {r['gflop_per_pass']:7.1f} GFLOP per "
                    f"pass in matrix products, bound {r['bound_s_per_pass']:.2f} s; evaluation {r['gflop_eval']:.0f} GFLOP, "
-                   f"bound {r['bound_eval_s']:.2f} s (data load {r['load_s']:.1f} s) -- {r['verdict']}")
+                   f"bound {r['bound_eval_s']:.2f} s (data load {r['load_s']:.1f} s; matmul {here:.0f} GFLOP/s before, "
+                   f"{r['matmul_gflops_after']:.0f} after) -- {r['verdict']}", file=sys.stdout)
         for part, ops in r.get("ops", {}).items():
             tqdm.write(f"{'':>12}{part} ops: " + "; ".join(f"{k} {ms:.1f} ms ({share:.0%})" for k, ms, share in ops))
     print(f"load average at the end {os.getloadavg()[0]:.2f}; targets: {sum(r['verdict'] == 'ok' for r in rows)} of "
