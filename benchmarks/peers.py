@@ -205,6 +205,8 @@ def run_side(args: list[str], cwd: str, threads: int | None) -> tuple[dict | Non
     res = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], capture_output=True, text=True,
                          cwd=cwd, env=env)
     if res.returncode:
+        if res.returncode < 0:   # stopped from outside: its last stderr line (often a warning) is not the reason
+            return None, f"stopped by signal {-res.returncode} before it finished"
         lines = [line for line in res.stderr.splitlines() if line.strip()]
         return None, (lines[-1].strip() if lines else f"exit status {res.returncode}")[:200]
     return json.loads(res.stdout.strip().splitlines()[-1]), ""
