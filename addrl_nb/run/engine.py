@@ -185,7 +185,9 @@ def execute(specs,                       # RunSpecs (duplicates run once)
     bar = tqdm(total=n, initial=len(done), desc="runs", unit="run", disable=not progress or n == 0)
     if workers == 1 and not address:
         for spec in todo:
-            given = ds if ds is not None and ds.name == spec.dataset and spec.fraction == 1 else None
+            # the dataset given stands in only for specs of the same data: a legacy spec needs the whole training split
+            given = (ds if ds is not None and ds.name == spec.dataset and spec.fraction == 1
+                     and (len(ds.valid) == 0) == spec.legacy else None)
             try: done[spec] = train_spec(spec, runs, data_dir, results, ds=given, threads=threads)
             except AddrlError as e: failed[spec] = str(e)
             else: (tqdm.write if progress else log)(_summary_line(spec, done[spec], len(done), n))

@@ -19,9 +19,10 @@ from .engine import experiment_dataset  # noqa: F401  (the experiment notebooks 
 
 # %% auto #0
 __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN',
-           'MODEL_NOTEBOOKS', 'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate',
-           'significance', 'format_table2', 'table2_models', 'variant_settings', 'table2', 'table3',
-           'planned_notebooks', 'check_notebooks', 'plan_runs', 'tables_from_results', 'reproduce']
+           'MODEL_NOTEBOOKS', 'GAP_ROWS', 'GAIN_STEPS', 'figures_dir', 'save_figure', 'save_table', 'run_models',
+           'per_user', 'aggregate', 'significance', 'format_table2', 'table2_models', 'variant_settings', 'table2',
+           'table3', 'planned_notebooks', 'check_notebooks', 'plan_runs', 'tables_from_results', 'reproduce',
+           'gap_spec', 'gap_specs', 'paired_delta']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -175,6 +176,7 @@ EXPERIMENT_NOTEBOOKS = {   # group -> notebook -> the datasets it applies to (No
     # MDR's paper uses Office, Toys and Clothing; CADMR's, three Amazon datasets
     "peers": {"21_mdr_experiments.ipynb": ("planted", "office", "toys", "clothing_men"),
               "23_cadmr_experiments.ipynb": None},
+    "gap": {"38_gap.ipynb": None},   # the gap to the paper, decomposed (converge and paper plans)
 }
 
 def planned_notebooks(dataset: str, profile: str) -> list[str]:
@@ -212,6 +214,7 @@ def plan_runs(dataset: str, profile: str = "quick", seeds=None, models=None, not
                   for v in TABLE3_VARIANTS for s in seeds[:plan["ablation_seeds"]]]
     if names & {"34_disentanglement.ipynb", "35_interpretability.ipynb"}:
         specs.append(make(dataset, "addrl", profile, seeds[0], device=device))
+    if "38_gap.ipynb" in names: specs += gap_specs(dataset, profile, seeds, device)
     if "21_mdr_experiments.ipynb" in names:
         specs += [make(dataset, "mdr", profile, s, device=device, **({} if v == "full" else dict(variant=v)))
                   for v in ("full", "wo_ic") for s in seeds]
@@ -295,3 +298,47 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
     write_json(record, dict(calls=calls))
     return [folder / name for name in seconds]
 
+
+# %% ../../nbs/30_experiments.ipynb #cc5ae082
+# The gap to the paper (notebook 38): each row one change to the reference run, AD-DRL at the notebook's profile,
+# as (label, reference, treatment); a side is a dict of RunSpec fields (model, profile, legacy) and settings
+GAP_ROWS = [
+    ("training length: the quick profile -> this profile", dict(profile="quick"), {}),
+    ("learning rate: the profile's (1e-3 in quick and converge) -> 1e-4 (the paper's)", {},
+     dict(lr=1e-4)),
+    ("protocol: clean -> legacy (whole training split, selection on test)", {}, dict(legacy=True)),
+    ("loss placement: every sampled negative -> the negatives BPR used", {}, dict(loss_on="used")),
+    ("classifier: linear -> the authors' (LeakyReLU, Dropout, Linear)", {}, dict(classifier="authors")),
+    ("chunk size: the preset's (32) -> 40 (d = 160 as the authors' K = 5 with price)", {}, dict(chunk_size=40)),
+    ("modality attention: one softmax -> two (the authors' code)", {}, dict(double_softmax=True)),
+    ("text: all-MiniLM-L6-v2 titles, brands, categories -> none", {}, dict(modalities=())),
+]
+# Where AD-DRL's gain over BPR-MF comes from: a chain, each step adding one thing to the previous one
+GAIN_STEPS = [
+    ("BPR-MF", dict(model="bprmf")),
+    ("+ chunked softplus scoring (AD-DRL_ID without disentangling, 1 negative)",
+     dict(model="addrl_id", intra=0.0, inter=0.0, low=0.0, num_neg=1)),
+    ("+ the hardest of the sampled negatives (the dataset's num_neg)",
+     dict(model="addrl_id", intra=0.0, inter=0.0, low=0.0)),
+    ("+ the disentangling losses (AD-DRL_ID)", dict(model="addrl_id")),
+    ("+ text (AD-DRL)", dict(model="addrl")),
+]
+
+def gap_spec(dataset: str, side: dict, profile: str, seed: int, device: str = "cpu") -> RunSpec:
+    "The run of one side of a gap row or gain step: its model (AD-DRL by default), profile, protocol and settings."
+    side = dict(side)
+    return RunSpec.make(dataset, side.pop("model", "addrl"), side.pop("profile", profile), seed,
+                        legacy=side.pop("legacy", False), device=device, **side)
+
+def gap_specs(dataset: str, profile: str, seeds, device: str = "cpu") -> list[RunSpec]:
+    "Every run notebook 38 reads: both sides of each gap row and each gain step, for every seed."
+    sides = [s for _, a, b in GAP_ROWS for s in (a, b)] + [s for _, s in GAIN_STEPS]
+    return list(dict.fromkeys(gap_spec(dataset, s, profile, seed, device) for s in sides for seed in seeds))
+
+def paired_delta(a: list[dict], b: list[dict], metric: str = "recall@20") -> dict:
+    ("Test `metric` of runs `a` and `b` (the same seeds, in order): each side's mean and the per-seed difference b - a, "
+     "mean and std (std NaN for one seed).")
+    if [r["seed"] for r in a] != [r["seed"] for r in b]: raise ValueError("the two sides need the same seeds")
+    x, y = (np.array([r["test"][metric] for r in runs]) for runs in (a, b)); d = y - x
+    return dict(reference=x.mean(), treatment=y.mean(), delta=d.mean(),
+                delta_std=d.std(ddof=1) if len(d) > 1 else np.nan, seeds=len(d))
