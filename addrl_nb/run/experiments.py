@@ -336,8 +336,8 @@ def gap_specs(dataset: str, profile: str, seeds, device: str = "cpu") -> list[Ru
     return list(dict.fromkeys(gap_spec(dataset, s, profile, seed, device) for s in sides for seed in seeds))
 
 def paired_delta(a: list[dict], b: list[dict], metric: str = "recall@20") -> dict:
-    ("Test `metric` of runs `a` and `b` (the same seeds, in order): each side's mean and the per-seed difference b - a, "
-     "mean and std (std NaN for one seed).")
+    ("Test `metric` of runs `a` and `b` (the same seeds, in order): each side's mean and the per-seed "
+     "difference b - a, mean and std (std NaN for one seed).")
     if [r["seed"] for r in a] != [r["seed"] for r in b]: raise ValueError("the two sides need the same seeds")
     x, y = (np.array([r["test"][metric] for r in runs]) for runs in (a, b)); d = y - x
     return dict(reference=x.mean(), treatment=y.mean(), delta=d.mean(),
