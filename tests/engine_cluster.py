@@ -4,13 +4,17 @@
 Starts a head and a second node with `ray start`, runs a 6-run plan through `addrl reproduce --address`, kills a
 worker mid-run (Ray retries it; the retry resumes from the checkpoint), runs `addrl tune` with 8 trials and ASHA,
 records every socket open while the cluster is up, stops both nodes, and writes what it saw to OUT/report.json."""
-import json, os, re, secrets, signal, subprocess, sys, threading, time
+import json, os, re, secrets, signal, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 
 OUT = Path(sys.argv[1]); OUT.mkdir(parents=True, exist_ok=True)
 BIN = Path(sys.executable).parent
 PORT = "6390"
 ADDRESS = f"127.0.0.1:{PORT}"
+# this test's own Ray temp folder (short: Ray's socket paths live under it): every process of its two nodes names it
+# on its command line or descends from one that does, so stopping them stops nothing else on the machine (`ray stop`
+# would stop every Ray process of the machine, an engine job running beside the suite included)
+RAY_TMP = tempfile.mkdtemp(prefix="ray-ec-", dir="/tmp")
 # token authentication on every node and client (Ray >= 2.59 turns it on for clusters started locally), with a
 # token of this test's own
 env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16),
@@ -35,21 +39,62 @@ def watch_sockets(stop: threading.Event):
         stop.wait(0.5)
 
 
-def ray_workers():
-    "PIDs of Ray worker processes executing a training task (their process title is ray::_ray_train)."
-    pids = []
-    for p in Path("/proc").iterdir():
-        try:
-            if p.name.isdigit() and (p / "cmdline").read_bytes().startswith(b"ray::_ray_train"): pids.append(int(p.name))
-        except OSError: pass
+def _proc(pid: int):
+    "(parent PID, command line) of a process, or None once it is gone."
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[1]), Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError): return None
+
+
+def _alive(pid: int) -> bool:
+    "Whether a process runs (a zombie, killed and waiting for its parent to reap it, does not)."
+    try: return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError): return False
+
+
+def ours(pid: int) -> bool:
+    "Whether a process belongs to this test's nodes: it, or an ancestor, names RAY_TMP on its command line."
+    seen = set()
+    while pid > 1 and pid not in seen:
+        seen.add(pid); info = _proc(pid)
+        if info is None: return False
+        if RAY_TMP.encode() in info[1]: return True
+        pid = info[0]
+    return False
+
+
+def our_processes() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and int(p.name) != os.getpid()
+            and ours(int(p.name))]
+
+
+def stop_our_nodes() -> list[int]:
+    "Stop this test's Ray processes only (SIGTERM, then SIGKILL after 10 s); returns those still running."
+    pids = our_processes()
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        for pid in pids:
+            try: os.kill(pid, sig)
+            except OSError: pass
+        deadline = time.time() + wait
+        while time.time() < deadline and any(_alive(p) for p in pids): time.sleep(0.2)
+        pids = [p for p in pids if _alive(p)]
     return pids
 
 
+def ray_workers():
+    "PIDs of this test's Ray worker processes executing a training task (their process title is ray::_ray_train)."
+    return [pid for pid in our_processes() if (_proc(pid) or (0, b""))[1].startswith(b"ray::_ray_train")]
+
+
+# a bystander titled like a Ray worker of another job on this machine: the test must leave it alone
+bystander = subprocess.Popen(["bash", "-c", "exec -a ray::_ray_train sleep 3600"])
 stop = threading.Event(); watcher = threading.Thread(target=watch_sockets, args=(stop,), daemon=True); watcher.start()
 try:
     head = sh(BIN / "ray", "start", "--head", f"--port={PORT}", "--num-cpus=1", "--include-dashboard=false",
-              "--disable-usage-stats")
-    node = sh(BIN / "ray", "start", f"--address={ADDRESS}", "--num-cpus=1", "--disable-usage-stats")
+              "--disable-usage-stats", f"--temp-dir={RAY_TMP}")
+    node = sh(BIN / "ray", "start", f"--address={ADDRESS}", "--num-cpus=1", "--disable-usage-stats",
+              f"--temp-dir={RAY_TMP}")
     report["ray_start"] = head.stdout[-600:] + node.stdout[-600:]
     os.environ.update(env)
     import ray
@@ -102,6 +147,8 @@ try:
     report["train_best"] = again.stdout[-1500:]
 finally:
     stop.set(); watcher.join(timeout=5)
-    report["ray_stop"] = sh(BIN / "ray", "stop", "--force", check=False).stdout[-400:]
+    report["ray_left"] = stop_our_nodes(); report["ray_tmp"] = RAY_TMP
+    report["bystander_alive"] = bystander.poll() is None; bystander.kill()
+    import shutil; shutil.rmtree(RAY_TMP, ignore_errors=True)
     report["sockets"] = sorted(report["sockets"])
     (OUT / "report.json").write_text(json.dumps(report, indent=1, default=str))

@@ -73,3 +73,11 @@ def test_tune_ends_with_the_best_yaml(report):
     seeds = pd.read_csv(out / "tune" / "then_seeds.csv")        # the best and the preset, tested on seed 0
     assert sorted(zip(seeds["config"], seeds["seed"])) == [("preset", 0), ("tuned", 0)]
     assert seeds["test_recall"].between(0.05, 1).all()
+
+
+def test_stops_only_its_own_nodes(report):
+    "The test's nodes stop by their own temp folder, not `ray stop` (which stops every Ray process on the machine)."
+    _, r = report
+    assert r["ray_left"] == [], f"Ray processes of the test still running: {r['ray_left']}"
+    # a process titled as a Ray worker but outside the test's nodes, started before them, outlives them untouched
+    assert r["bystander_alive"], "the test stopped a Ray-titled process that was not its own"
