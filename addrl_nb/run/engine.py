@@ -16,7 +16,7 @@ from ..core import AddrlError, SettingError, DataError, cache_dir, runs_dir, rea
 from ..core import data_dir as data_dir_of
 from ..config import read_yaml, model_config
 from ..data.dataset import load_dataset, DataConfig
-from ..data.features import with_features, dataset_modalities
+from ..data.features import DEFAULT_TEXT_MODEL, with_features, dataset_modalities
 from ..models.cadmr import subsample_train
 from ..train.trainer import fit, make_train_config, model_settings, split_settings, check_model_params
 
@@ -36,21 +36,24 @@ class RunSpec:
     legacy: bool = False      # the authors' protocol: the whole training split, selection on test
     fraction: float = 1.0     # share of each user's training interactions kept (CADMR's data-size experiment)
     device: str = "cpu"
+    text_model: str | None = None   # the text encoder of the run's features (None: the feature stage's default)
 
     @classmethod
     def make(cls, dataset: str, model: str, profile: str = "quick", seed: int = 0, legacy: bool = False,
-             fraction: float = 1.0, device: str = "cpu", **settings) -> RunSpec:
+             fraction: float = 1.0, device: str = "cpu", text_model: str | None = None, **settings) -> RunSpec:
         "A spec with `settings` given as keywords (lists become tuples, so that specs hash and compare)."
         tup = lambda v: tuple(tup(x) for x in v) if isinstance(v, (list, tuple)) else v
         return cls(check_name(dataset), check_name(model, "--model"), profile, int(seed),
-                   tuple(sorted((k, tup(v)) for k, v in settings.items())), bool(legacy), float(fraction), device)
+                   tuple(sorted((k, tup(v)) for k, v in settings.items())), bool(legacy), float(fraction), device,
+                   text_model)
 
     @property
     def label(self) -> str:
         "A short readable name: dataset/model seed and the settings that differ from the YAML."
         extra = " ".join(f"{k}={v}" for k, v in self.settings)
         return (f"{self.dataset}/{self.model} seed {self.seed}{' legacy' if self.legacy else ''}"
-                f"{f' fraction {self.fraction:g}' if self.fraction < 1 else ''}{f' ({extra})' if extra else ''}")
+                f"{f' fraction {self.fraction:g}' if self.fraction < 1 else ''}{f' ({extra})' if extra else ''}"
+                f"{f' [text {self.text_model}]' if self.text_model else ''}")
 
     def resolve(self):
         "The model parameters and `TrainConfig` of this run: the model's YAML, the profile, then `settings`."
@@ -60,19 +63,20 @@ class RunSpec:
         return params, cfg
 
 def experiment_dataset(dataset: str, data_dir=None, features=("text",), seed: int = 0,
-                       legacy: bool = False):   # the authors' protocol: no validation carved from the training split
+                       legacy: bool = False,    # the authors' protocol: no validation carved from the training split
+                       text_model: str | None = None):  # the text encoder (None: the feature stage's default)
     "A prepared dataset with the content features an experiment needs."
     ds = load_dataset(dataset, data_dir, DataConfig(seed=seed, **({"valid_ratio": 0.0} if legacy else {})))
-    return with_features(ds, [m for m in dataset_modalities(ds) if m in features])
+    return with_features(ds, [m for m in dataset_modalities(ds) if m in features], model=text_model)
 
 @lru_cache(maxsize=4)
-def _spec_data(dataset: str, data_dir: str | None, legacy: bool, fraction: float):
-    ds = experiment_dataset(dataset, data_dir, legacy=legacy)
+def _spec_data(dataset: str, data_dir: str | None, legacy: bool, fraction: float, text_model: str | None):
+    ds = experiment_dataset(dataset, data_dir, legacy=legacy, text_model=text_model)
     return subsample_train(ds, fraction, seed=0) if fraction < 1 else ds
 
 def spec_dataset(spec: RunSpec, data_dir=None):
     "The prepared dataset of `spec` (cached per process: the runs of one worker share it)."
-    return _spec_data(spec.dataset, str(data_dir) if data_dir else None, spec.legacy, spec.fraction)
+    return _spec_data(spec.dataset, str(data_dir) if data_dir else None, spec.legacy, spec.fraction, spec.text_model)
 
 # %% ../../nbs/29_engine.ipynb #f10effd2
 RECORD_COLUMNS = ["user", "user_id", "n_targets", "recall@20", "ndcg@20"]
@@ -102,20 +106,23 @@ def load_records(dataset: str, results=None) -> list[dict]:
         if "modalities" not in rec:   # records older than the field: what fit computes, from the config
             offered = (conf.get("data") or {}).get("features") or {}
             rec["modalities"] = [m for m in conf["params"].get("modalities") or () if m in offered]
+        text = ((conf.get("data") or {}).get("features") or {}).get("text") or {}
         out.append({**rec, "run_dir": str(path.parent), "requested": conf.get("requested"),
-                    "train": conf.get("train", {})})
+                    "train": conf.get("train", {}), "text_model": text.get("model")})
     return out
 
 def _plain(x): return json.loads(json.dumps(x, default=str))
 
 def find_record(spec: RunSpec, records: list[dict], where=None, required: bool = True) -> dict | None:
     ("The record of the run `spec` resolves to: same model, profile, protocol and seed, the same requested model "
-     "parameters and the same training settings (the device aside, so runs made on GPUs and CPUs add up). None when "
+     "parameters and the same training settings (the device aside, so runs made on GPUs and CPUs add up) and text "
+     "encoder. None when "
      "there is none and it is not `required`.")
     params, cfg = spec.resolve(); params, train = _plain(params), _plain({**asdict(cfg), "device": None})
     hits = [r for r in records if r["model"] == spec.model and r["profile"] == spec.profile and r["seed"] == spec.seed
             and r["protocol"] == cfg.protocol and r.get("requested") == params
-            and _plain({**r["train"], "device": None}) == train]
+            and _plain({**r["train"], "device": None}) == train
+            and (r.get("text_model") or DEFAULT_TEXT_MODEL) == (spec.text_model or DEFAULT_TEXT_MODEL)]
     if not hits and not required: return None
     if not hits: raise DataError(where or results_dir(), f"no record of the run {spec.label}",
                                  "train it (`addrl reproduce` without --from-results), or add the results/ folder "
@@ -185,9 +192,10 @@ def execute(specs,                       # RunSpecs (duplicates run once)
     bar = tqdm(total=n, initial=len(done), desc="runs", unit="run", disable=not progress or n == 0)
     if workers == 1 and not address:
         for spec in todo:
-            # the dataset given stands in only for specs of the same data: a legacy spec needs the whole training split
+            # the dataset given stands in only for specs of the same data: a legacy spec needs the whole training
+            # split, a spec with its own text encoder its own features
             given = (ds if ds is not None and ds.name == spec.dataset and spec.fraction == 1
-                     and (len(ds.valid) == 0) == spec.legacy else None)
+                     and (len(ds.valid) == 0) == spec.legacy and spec.text_model is None else None)
             try: done[spec] = train_spec(spec, runs, data_dir, results, ds=given, threads=threads)
             except AddrlError as e: failed[spec] = str(e)
             else: (tqdm.write if progress else log)(_summary_line(spec, done[spec], len(done), n))

@@ -312,6 +312,8 @@ GAP_ROWS = [
     ("chunk size: the preset's (32) -> 40 (d = 160 as the authors' K = 5 with price)", {}, dict(chunk_size=40)),
     ("modality attention: one softmax -> two (the authors' code)", {}, dict(double_softmax=True)),
     ("text: all-MiniLM-L6-v2 titles, brands, categories -> none", {}, dict(modalities=())),
+    ("text encoder: all-MiniLM-L6-v2 (384-d) -> all-mpnet-base-v2 (768-d)", {},
+     dict(text_model="sentence-transformers/all-mpnet-base-v2")),
 ]
 # Where AD-DRL's gain over BPR-MF comes from: a chain, each step adding one thing to the previous one
 GAIN_STEPS = [
@@ -328,7 +330,8 @@ def gap_spec(dataset: str, side: dict, profile: str, seed: int, device: str = "c
     "The run of one side of a gap row or gain step: its model (AD-DRL by default), profile, protocol and settings."
     side = dict(side)
     return RunSpec.make(dataset, side.pop("model", "addrl"), side.pop("profile", profile), seed,
-                        legacy=side.pop("legacy", False), device=device, **side)
+                        legacy=side.pop("legacy", False), device=device, text_model=side.pop("text_model", None),
+                        **side)
 
 def gap_specs(dataset: str, profile: str, seeds, device: str = "cpu") -> list[RunSpec]:
     "Every run notebook 38 reads: both sides of each gap row and each gain step, for every seed."
