@@ -81,13 +81,15 @@ class CollaborativeGraphModel(GraphModel):
                  dim: int = 64,                   # ego embedding size
                  reg: float = 1e-4,               # L2 on the batch's ego embeddings
                  init_std: float | None = None,   # N(0, init_std) initialisation; None = Xavier uniform
+                 neg_mode: str = "mean",          # BPR against the 'mean' over negatives (the papers) or the 'hardest'
                  **params):
-        super().__init__(ds, dim=dim, reg=reg, init_std=init_std, **params)
+        if neg_mode not in ("mean", "hardest"): raise ValueError(f"neg_mode must be 'mean' or 'hardest', not {neg_mode!r}")
+        super().__init__(ds, dim=dim, reg=reg, init_std=init_std, neg_mode=neg_mode, **params)
         self.user, self.item = nn.Embedding(ds.n_users, dim), nn.Embedding(ds.n_items, dim)
         for e in (self.user, self.item):
             if init_std is None: nn.init.xavier_uniform_(e.weight)
             else: nn.init.normal_(e.weight, std=init_std)
-        self.reg = reg
+        self.reg, self.neg_mode = reg, neg_mode
 
     def ego(self) -> torch.Tensor:
         "Layer-0 embeddings of all nodes, users first, (n_users + n_items, d)."
@@ -106,7 +108,7 @@ class CollaborativeGraphModel(GraphModel):
     def loss(self, users, pos, neg):
         uf, itf = self.propagate()
         u, ip, ineg = uf[users], itf[pos], itf[neg]                                   # (B,d') (B,d') (B,n,d')
-        bpr = bpr_loss((u * ip).sum(-1), torch.einsum("bd,bnd->bn", u, ineg), "mean")
+        bpr = bpr_loss((u * ip).sum(-1), torch.einsum("bd,bnd->bn", u, ineg), self.neg_mode)
         l2 = 0.5 * (self.user(users).pow(2).sum() + self.item(pos).pow(2).sum() + self.item(neg).pow(2).sum())
         out = dict(bpr=bpr, l2=l2, **self.extra_losses(users, uf, itf))
         out["total"] = bpr + self.reg * l2 + sum(v for k, v in out.items() if k not in ("bpr", "l2"))

@@ -195,12 +195,18 @@ class BM3(ContentGraphModel):
                  reg: float = 0.1,                         # weight of the squared norm of the online representations
                  cl_weight: float = 2.0,                   # weight of the content alignment + reconstruction losses
                  score: str = "dot",                       # 'dot' (public code) or 'cosine'
+                 # None: negative-free, as published; 'hardest' or 'mean': add a BPR term on the online scores
+                 # against the sampled negatives (the gap notebook's hardest-negative rows)
+                 neg_mode: str | None = None,
                  modalities=("text", "image"), **params):
         if score not in ("dot", "cosine"): raise ValueError(f"score must be 'dot' or 'cosine', not {score!r}")
+        if neg_mode not in (None, "mean", "hardest"):
+            raise ValueError(f"neg_mode must be None, 'mean' or 'hardest', not {neg_mode!r}")
         params.pop("content_dim", None)                   # always `dim` here; a run's recorded params carry it
         super().__init__(ds, modalities, dim, dim=dim, n_layers=n_layers, dropout=dropout, reg=reg, cl_weight=cl_weight,
-                         score=score, **params)
+                         score=score, neg_mode=neg_mode, **params)
         self.n_layers, self.dropout, self.reg, self.cl_weight, self.score = n_layers, dropout, reg, cl_weight, score
+        self.neg_mode = neg_mode
         self.user, self.item = nn.Embedding(ds.n_users, dim), nn.Embedding(ds.n_items, dim)
         self.predictor = nn.Linear(dim, dim)
         nn.init.xavier_uniform_(self.user.weight); nn.init.xavier_uniform_(self.item.weight)
@@ -216,9 +222,9 @@ class BM3(ContentGraphModel):
         u, i = (self.predictor(h) for h in self.propagate())
         return (F.normalize(u, dim=-1), F.normalize(i, dim=-1)) if self.score == "cosine" else (u, i)
 
-    def loss(self, users, pos, neg=None):   # neg: ignored, BM3 uses no negatives
-        hu, hi = self.propagate()
-        hu, hi = hu[users], hi[pos]
+    def loss(self, users, pos, neg=None):   # neg: used only with a `neg_mode` (BM3 itself uses no negatives)
+        hu_all, hi_all = self.propagate()
+        hu, hi = hu_all[users], hi_all[pos]
         drop = lambda x: F.dropout(x.detach(), self.dropout, training=True)
         tu, ti = drop(hu), drop(hi)
         rec = bootstrap_loss(self.predictor(hu), ti) + bootstrap_loss(self.predictor(hi), tu)
@@ -229,5 +235,11 @@ class BM3(ContentGraphModel):
             align = align + bootstrap_loss(online, ti, has)
             intra = intra + bootstrap_loss(online, drop(t), has)
         l2 = 0.5 * (hu.pow(2).sum(-1) + hi.pow(2).sum(-1)).mean()
-        return dict(total=rec + self.cl_weight * (align + intra) + self.reg * l2, rec=rec,
-                    align=align, intra=intra, l2=l2)
+        out = dict(total=rec + self.cl_weight * (align + intra) + self.reg * l2, rec=rec,
+                   align=align, intra=intra, l2=l2)
+        if self.neg_mode and neg is not None:      # the online scores of `representations`, as evaluation ranks them
+            ou, oi, on = self.predictor(hu), self.predictor(hi), self.predictor(hi_all[neg])
+            if self.score == "cosine": ou, oi, on = (F.normalize(x, dim=-1) for x in (ou, oi, on))
+            out["bpr"] = bpr_loss((ou * oi).sum(-1), torch.einsum("bd,bnd->bn", ou, on), self.neg_mode)
+            out["total"] = out["total"] + out["bpr"]
+        return out

@@ -14,15 +14,16 @@ from ..core import data_dir as data_dir_of
 from ..config import profiles_config
 from ..models.interface import all_models
 from ..train.metrics import paired_ttest
+from ..train.trainer import model_settings
 from .engine import RunSpec, execute, results_dir, load_records, find_record
 from .engine import experiment_dataset  # noqa: F401  (the experiment notebooks import it from here)
 
 # %% auto #0
 __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN',
-           'MODEL_NOTEBOOKS', 'GAP_ROWS', 'GAIN_STEPS', 'figures_dir', 'save_figure', 'save_table', 'run_models',
-           'per_user', 'aggregate', 'significance', 'format_table2', 'table2_models', 'variant_settings', 'table2',
-           'table3', 'planned_notebooks', 'check_notebooks', 'plan_runs', 'tables_from_results', 'reproduce',
-           'gap_spec', 'gap_specs', 'paired_delta']
+           'MODEL_NOTEBOOKS', 'GAP_ROWS', 'GAIN_STEPS', 'HARD_NEG_MODELS', 'figures_dir', 'save_figure', 'save_table',
+           'run_models', 'per_user', 'aggregate', 'significance', 'format_table2', 'table2_models', 'variant_settings',
+           'table2', 'table3', 'planned_notebooks', 'check_notebooks', 'plan_runs', 'tables_from_results', 'reproduce',
+           'hard_negative_sides', 'gap_spec', 'gap_specs', 'paired_delta']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -326,6 +327,15 @@ GAIN_STEPS = [
     ("+ text (AD-DRL)", dict(model="addrl")),
 ]
 
+# models trained against one negative (BM3: none), also run with AD-DRL's sampling: BPR against the hardest of the
+# dataset's num_neg sampled negatives (BM3 gains that BPR term beside its bootstrap losses)
+HARD_NEG_MODELS = ("lightgcn", "dgcf", "grcn", "bm3")
+
+def hard_negative_sides(dataset: str, model: str, profile: str) -> tuple[dict, dict]:
+    "(the model as published, the model with AD-DRL's hardest-of-num_neg sampling on `dataset`), as gap sides."
+    _, train = model_settings("addrl", dataset, profile)
+    return dict(model=model), dict(model=model, neg_mode="hardest", num_neg=train.get("num_neg", 1))
+
 def gap_spec(dataset: str, side: dict, profile: str, seed: int, device: str = "cpu") -> RunSpec:
     "The run of one side of a gap row or gain step: its model (AD-DRL by default), profile, protocol and settings."
     side = dict(side)
@@ -334,8 +344,9 @@ def gap_spec(dataset: str, side: dict, profile: str, seed: int, device: str = "c
                         **side)
 
 def gap_specs(dataset: str, profile: str, seeds, device: str = "cpu") -> list[RunSpec]:
-    "Every run notebook 38 reads: both sides of each gap row and each gain step, for every seed."
-    sides = [s for _, a, b in GAP_ROWS for s in (a, b)] + [s for _, s in GAIN_STEPS]
+    "Every run notebook 38 reads: both sides of each gap row, each gain step and each hard-negative row, every seed."
+    sides = ([s for _, a, b in GAP_ROWS for s in (a, b)] + [s for _, s in GAIN_STEPS]
+             + [s for m in HARD_NEG_MODELS for s in hard_negative_sides(dataset, m, profile)])
     return list(dict.fromkeys(gap_spec(dataset, s, profile, seed, device) for s in sides for seed in seeds))
 
 def paired_delta(a: list[dict], b: list[dict], metric: str = "recall@20") -> dict:
