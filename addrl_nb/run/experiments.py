@@ -20,10 +20,11 @@ from .engine import experiment_dataset  # noqa: F401  (the experiment notebooks 
 
 # %% auto #0
 __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN',
-           'MODEL_NOTEBOOKS', 'GAP_ROWS', 'GAIN_STEPS', 'HARD_NEG_MODELS', 'figures_dir', 'save_figure', 'save_table',
-           'run_models', 'per_user', 'aggregate', 'significance', 'format_table2', 'table2_models', 'variant_settings',
-           'table2', 'table3', 'planned_notebooks', 'check_notebooks', 'plan_runs', 'tables_from_results', 'reproduce',
-           'hard_negative_sides', 'gap_spec', 'gap_specs', 'paired_delta']
+           'MODEL_NOTEBOOKS', 'GAP_ROWS', 'GAIN_STEPS', 'HARD_NEG_MODELS', 'FIGURE2_SETTINGS', 'FIGURE2_TARGET',
+           'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate', 'significance',
+           'format_table2', 'table2_models', 'variant_settings', 'table2', 'table3', 'planned_notebooks',
+           'check_notebooks', 'plan_runs', 'tables_from_results', 'reproduce', 'hard_negative_sides', 'gap_spec',
+           'gap_specs', 'paired_delta', 'figure2_specs', 'chunk_groups', 'chunk_separation', 'separates']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -215,6 +216,7 @@ def plan_runs(dataset: str, profile: str = "quick", seeds=None, models=None, not
                   for v in TABLE3_VARIANTS for s in seeds[:plan["ablation_seeds"]]]
     if names & {"34_disentanglement.ipynb", "35_interpretability.ipynb"}:
         specs.append(make(dataset, "addrl", profile, seeds[0], device=device))
+    if "34_disentanglement.ipynb" in names: specs += figure2_specs(dataset, profile, seeds[0], device)
     if "38_gap.ipynb" in names: specs += gap_specs(dataset, profile, seeds, device)
     if "21_mdr_experiments.ipynb" in names:
         specs += [make(dataset, "mdr", profile, s, device=device, **({} if v == "full" else dict(variant=v)))
@@ -356,3 +358,52 @@ def paired_delta(a: list[dict], b: list[dict], metric: str = "recall@20") -> dic
     x, y = (np.array([r["test"][metric] for r in runs]) for runs in (a, b)); d = y - x
     return dict(reference=x.mean(), treatment=y.mean(), delta=d.mean(),
                 delta_std=d.std(ddof=1) if len(d) > 1 else np.nan, seeds=len(d))
+
+# %% ../../nbs/30_experiments.ipynb #49949574
+# settings tried for Figure 2's ID chunks to separate by attribute (notebook 34), each one change to the reference
+# AD-DRL run: a stronger intra loss (eq. 3), the other loss placement, smaller batches (more steps a pass)
+FIGURE2_SETTINGS = [("default", {}), ("intra 10", dict(intra=10.0)), ("intra 100", dict(intra=100.0)),
+                    ("intra 1000", dict(intra=1000.0)), ("loss placement: used", dict(loss_on="used")),
+                    ("batch 256", dict(batch_size=256))]
+FIGURE2_TARGET = dict(silhouette=0.3, accuracy=0.9)    # for both user-ID and item-ID chunks
+_GROUP_TITLES = {"item": "Item ID", "text": "Text", "image": "Image"}
+
+def figure2_specs(dataset: str, profile: str, seed: int = 0, device: str = "cpu") -> list[RunSpec]:
+    "The AD-DRL runs of notebook 34's Figure 2 sweep, one per `FIGURE2_SETTINGS` entry (the first: the default)."
+    return [gap_spec(dataset, s, profile, seed, device) for _, s in FIGURE2_SETTINGS]
+
+def chunk_groups(model, n_users: int, n_items: int, n_points: int = 300,
+                 rng=None) -> dict:   # a numpy Generator, drawn from (users, then items); None: default_rng(0)
+    ("The K chunks of `n_points` random users and items per modality: {'User ID' | 'Item ID' | 'Text' | 'Image': "
+     "((n, K, d_k) chunks, (n,) rows that have the modality)}.")
+    import torch
+    rng = np.random.default_rng(0) if rng is None else rng
+    users = torch.as_tensor(rng.choice(n_users, min(n_points, n_users), replace=False))
+    items = torch.as_tensor(rng.choice(n_items, min(n_points, n_items), replace=False))
+    with torch.no_grad():
+        chunks, present = model.item_chunks(items)
+        groups = {"User ID": (model.user(users).view(len(users), model.K, model.dk),
+                              torch.ones(len(users), dtype=torch.bool))}
+        for j, m in enumerate(model.modalities): groups[_GROUP_TITLES[m]] = (chunks[:, j], present[:, j])
+    return groups
+
+def chunk_separation(model, groups: dict) -> pd.DataFrame:
+    ("Per modality, how well its chunks separate by attribute: the silhouette of the chunk-attribute labels over the "
+     "L2-normalised chunks, and the accuracy of the intra-modality classifier (eq. 3) on the raw chunks.")
+    import torch
+    import torch.nn.functional as F
+    from sklearn.metrics import silhouette_score
+    names = {"User ID": "user", "Item ID": "item", "Text": "text", "Image": "image"}; rows = {}
+    for title, (x, keep) in groups.items():
+        x = x[keep]; n = len(x); lab = np.tile(np.arange(model.K), n)
+        with torch.no_grad():
+            acc = (model.intra_cls[names[title]](x).argmax(-1) == torch.arange(model.K)).float().mean()
+        flat = F.normalize(x, dim=-1).reshape(n * model.K, model.dk).numpy()
+        rows[title] = {"silhouette": float(silhouette_score(flat, lab)), "classifier accuracy": float(acc)}
+    return pd.DataFrame(rows).T.rename_axis("modality")
+
+def separates(sep: pd.DataFrame, target: dict = FIGURE2_TARGET) -> bool:
+    "Whether user-ID and item-ID chunks both reach the silhouette and classifier accuracy of `target`."
+    ids = sep.loc[[t for t in ("User ID", "Item ID") if t in sep.index]]
+    return bool(len(ids) == 2 and (ids["silhouette"] >= target["silhouette"]).all()
+                and (ids["classifier accuracy"] >= target["accuracy"]).all())
