@@ -22,6 +22,7 @@ def test_results_notebook_on_planted(tmp_path):
     assert res.returncode == 0, res.stderr[-4000:]
     text = json.dumps([c.get("outputs", []) for c in json.loads(out.read_text())["cells"]])
     assert "not reproduced yet" not in text and "AD-DRL" in text and "figure5_controllability" in text
+    assert "lack against the paper" in text and (tmp_path / "figures/planted/data_differences.csv").exists()
     rebuilt = subprocess.run([str(addrl), "reproduce", "--dataset", "planted", "--profile", "tiny", "--models", "popularity,bprmf,addrl",
                               "--from-results", "--results-dir", str(tmp_path / "results"), "--out-dir", str(tmp_path / "rebuilt")],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
