@@ -83,7 +83,8 @@ class CollaborativeGraphModel(GraphModel):
                  init_std: float | None = None,   # N(0, init_std) initialisation; None = Xavier uniform
                  neg_mode: str = "mean",          # BPR against the 'mean' over negatives (the papers) or the 'hardest'
                  **params):
-        if neg_mode not in ("mean", "hardest"): raise ValueError(f"neg_mode must be 'mean' or 'hardest', not {neg_mode!r}")
+        if neg_mode not in ("mean", "hardest"):
+            raise ValueError(f"neg_mode must be 'mean' or 'hardest', not {neg_mode!r}")
         super().__init__(ds, dim=dim, reg=reg, init_std=init_std, neg_mode=neg_mode, **params)
         self.user, self.item = nn.Embedding(ds.n_users, dim), nn.Embedding(ds.n_items, dim)
         for e in (self.user, self.item):
