@@ -118,6 +118,7 @@ LOSS_ON = ("used", "all")
 @register_model("addrl")
 class ADDRL(CachedRepresentations, Recommender):
     "AD-DRL: attribute-driven disentangled representations over ID, text and image modalities."
+    fresh_scores = True   # score_users returns a new tensor each call, which `evaluate` may mask in place
     legacy_keys = r"(feat|mask)_(text|image)"   # older checkpoints stored the features
     def __init__(self, ds,
                  chunk_size: int = 32,              # size of each attribute chunk (32 in the paper)

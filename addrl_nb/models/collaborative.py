@@ -17,6 +17,7 @@ __all__ = ['NeuMF', 'CollaborativeGraphModel', 'LightGCN', 'NGCFLayer', 'NGCF', 
 @register_model("neumf")
 class NeuMF(Recommender):
     "NeuMF: a GMF branch and an MLP tower over separate embeddings, fused by one output layer; trained with BPR."
+    fresh_scores = True   # score_users returns a new tensor each call, which `evaluate` may mask in place
     def __init__(self, ds,
                  dim: int = 64,                   # GMF embedding size
                  mlp_layers=(64, 32, 16),         # MLP tower: input size (user + item embeddings), then hidden sizes

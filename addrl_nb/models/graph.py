@@ -154,6 +154,7 @@ def segment_softmax(scores: torch.Tensor,  # (E,) one score per edge
 class GraphModel(CachedRepresentations, Recommender):
     ("Base of the graph models: the normalised adjacency as `self.graph`, and scores as inner products "
      "of the cached user and item `representations()`.")
+    fresh_scores = True   # score_users returns a new tensor each call, which `evaluate` may mask in place
     def __init__(self, ds, **params):
         super().__init__(ds, **params)
         self.graph = SparseGraph.from_adjacency(normalized_adjacency(ds.train, ds.n_users, ds.n_items))

@@ -50,6 +50,9 @@ class Recommender(nn.Module):
     name = "base"
     trainable = True
     legacy_keys = ""   # regex of state_dict keys that older versions saved and this one rebuilds from the data
+    # True where score_users returns a new tensor each call: `evaluate` then masks it in place instead of copying it
+    # (a (1024, n_items) copy per batch); False, the safe default, for scores that may be views of the model's state
+    fresh_scores = False
     def __init__(self, ds, **params):
         super().__init__(); self.n_users, self.n_items = ds.n_users, ds.n_items; self.params = params
     def loss(self, users, pos, neg): raise NotImplementedError
@@ -182,6 +185,7 @@ class Popularity(Recommender):
 @register_model("bprmf")
 class BPRMF(Recommender):
     "Matrix factorisation with the BPR loss."
+    fresh_scores = True   # score_users returns a new tensor each call, which `evaluate` may mask in place
     def __init__(self, ds, dim: int = 64, reg: float = 1e-4, neg_mode: str = "mean", **params):
         super().__init__(ds, dim=dim, reg=reg, neg_mode=neg_mode, **params)
         self.user = nn.Embedding(ds.n_users, dim); self.item = nn.Embedding(ds.n_items, dim)

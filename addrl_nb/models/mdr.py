@@ -190,6 +190,7 @@ VARIANTS = {"full": {}, "wo_ic": dict(eta=0.0)}     # Table 3 of the MDR paper
 @register_model("mdr")
 class MDR(CachedRepresentations, Recommender):
     "MDR: image VAE + attention text encoder, disentangled fusion with an information constraint, DIN over the history."
+    fresh_scores = True   # score_users returns a new tensor each call, which `evaluate` may mask in place
     legacy_keys = r"x_image|x_text|has_image_item|has_text_item"   # data that older checkpoints stored
     def __init__(self, ds,
                  factor_dim: int = 8,            # dimensions per attribute factor

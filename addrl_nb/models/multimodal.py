@@ -44,6 +44,7 @@ class ModalityEncoder(nn.Module):
 @register_model("jrl")
 class JRL(CachedRepresentations, Recommender):
     "JRL: per-source user and item representations joined by concatenation, scored by a (linear) predictor, BPR."
+    fresh_scores = True   # score_users returns a new tensor each call, which `evaluate` may mask in place
     legacy_keys = r"enc\.\w+\.(feat|mask)"   # older checkpoints stored the encoders' features
     def __init__(self, ds,
                  dim: int = 64,                     # size of each source's representation
@@ -142,6 +143,7 @@ def offdiag_covariance(x: torch.Tensor) -> torch.Tensor:
 class MAML(CachedRepresentations, Recommender):
     ("MAML: attentive metric learning; score = -|| a(u,i) * (u - v_i) ||^2 "
      "with a(u,i) from the user, item and its features.")
+    fresh_scores = True   # score_users returns a new tensor each call, which `evaluate` may mask in place
     legacy_keys = r"enc\.\w+\.(feat|mask)"   # older checkpoints stored the encoders' features
     def __init__(self, ds,
                  dim: int = 64,                    # embedding size (64 in the authors' code)
@@ -307,6 +309,7 @@ class L2Normalize(nn.Module):
 @register_model("dmrl")
 class DMRL(CachedRepresentations, Recommender):
     "DMRL: K disentangled factors per modality, user-factor-modality attention, score = sum of weighted softplus(dot)."
+    fresh_scores = True   # score_users returns a new tensor each call, which `evaluate` may mask in place
     legacy_keys = r"enc\.\w+\.(feat|mask)"   # older checkpoints stored the encoders' features
     def __init__(self, ds,
                  dim: int = 128,                   # embedding size, split into n_factors chunks (128 in the code)

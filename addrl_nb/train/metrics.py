@@ -111,11 +111,14 @@ def evaluate(score_users,                 # callable: LongTensor of user indices
     masks = [_csr(e, n_users) for e in exclude if len(e)]
     users = np.flatnonzero(np.diff(t_ptr) > 0)
     kmax = min(max(max(ks), keep_topk), n_items)
+    # a model that returns a new tensor each call says so (`fresh_scores`); any other callable's scores are copied
+    fresh = bool(getattr(getattr(score_users, "__self__", None), "fresh_scores", False))
     all_hits, tops, top_scores = [], [], []
     with torch.no_grad():
         for start in tqdm(range(0, len(users), batch_size), desc="evaluate", disable=not progress, leave=False):
             batch = users[start:start + batch_size]
-            scores = score_users(torch.as_tensor(batch, device=device)).float().clone()   # (B, n_items)
+            raw = score_users(torch.as_tensor(batch, device=device)); scores = raw.float()     # (B, n_items)
+            if scores is raw and not fresh: scores = scores.clone()      # masked in place below: never the model's
             for ptr, items in masks:
                 rows, cols = _csr_pairs(ptr, items, batch)
                 scores[torch.as_tensor(rows, device=scores.device),
