@@ -14,7 +14,8 @@ from ..core import SettingError, DataError
 
 # %% auto #0
 __all__ = ['MODELS', 'register_model', 'model_modules', 'get_model', 'all_models', 'Recommender', 'NegativeSampler', 'bpr_loss',
-           'content_modalities', 'distance_correlation', 'ItemFeatures', 'CachedRepresentations', 'Popularity', 'BPRMF']
+           'content_modalities', 'distance_correlation', 'pairwise_distance_correlation', 'ItemFeatures',
+           'CachedRepresentations', 'Popularity', 'BPRMF']
 
 # %% ../../nbs/06_models.ipynb #74ee6f31
 MODELS: dict = {}
@@ -118,14 +119,25 @@ def distance_correlation(x: torch.Tensor,  # (N, p)
                          eps: float = 1e-8,
                         ) -> torch.Tensor:
     "Sample distance correlation of two sets of row vectors (Szekely et al.), in [0, 1]; 0 for independent samples."
-    def centred(z):
-        sq = z.pow(2).sum(1, keepdim=True)
-        # eps keeps the gradient finite at d = 0
-        d = (sq - 2 * z @ z.T + sq.T).clamp_min(0).add(eps).sqrt()
-        return d - d.mean(0, keepdim=True) - d.mean(1, keepdim=True) + d.mean()
-    a, b = centred(x), centred(y)
+    return pairwise_distance_correlation([x, y], [(0, 1)], eps)[0]
+
+def _centred_distances(z: torch.Tensor, eps: float) -> torch.Tensor:
+    "The double-centred (N, N) distance matrix of the rows of `z`."
+    sq = z.pow(2).sum(1, keepdim=True)
+    d = (sq - 2 * z @ z.T + sq.T).clamp_min(0).add(eps).sqrt()     # eps keeps the gradient finite at d = 0
+    return d - d.mean(0, keepdim=True) - d.mean(1, keepdim=True) + d.mean()
+
+def pairwise_distance_correlation(parts: list,    # row-aligned (N, p_j) tensors, e.g. a representation's chunks
+                                  pairs: list,    # (a, b) index pairs into `parts`
+                                  eps: float = 1e-8,
+                                 ) -> torch.Tensor:   # (len(pairs),)
+    ("`distance_correlation` of each pair, each part's centred distance matrix and distance variance computed "
+     "once however many pairs it is in (K chunks in all K (K - 1) / 2 pairs: K matrices, not K (K - 1)).")
+    used = sorted({j for p in pairs for j in p})
+    c = {j: _centred_distances(parts[j], eps) for j in used}
     dcov = lambda p, q: (p * q).mean().clamp_min(0).add(eps).sqrt()
-    return dcov(a, b) / (dcov(a, a) * dcov(b, b)).sqrt().clamp_min(eps)
+    var = {j: dcov(c[j], c[j]) for j in used}
+    return torch.stack([dcov(c[a], c[b]) / (var[a] * var[b]).sqrt().clamp_min(eps) for a, b in pairs])
 
 # %% ../../nbs/06_models.ipynb #db67ef1f
 def _feature_source(ds, m: str) -> str:

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .interface import Recommender, register_model, bpr_loss, content_modalities, distance_correlation
+from .interface import (Recommender, register_model, bpr_loss, content_modalities,
+                                      distance_correlation, pairwise_distance_correlation)  # noqa: F401
 from .interface import ItemFeatures, CachedRepresentations
 
 # %% auto #0
@@ -273,7 +274,7 @@ def independence_loss(chunks: torch.Tensor,          # (N, K, d_k) factor chunks
     if pairs not in ("all", "adjacent"): raise ValueError(f"pairs must be 'all' or 'adjacent', not {pairs!r}")
     idx = list(combinations(range(K), 2)) if pairs == "all" else [(k, k + 1) for k in range(K - 1)]
     if len(chunks) < 2 or not idx: return chunks.sum() * 0
-    return torch.stack([distance_correlation(chunks[:, a], chunks[:, b]) for a, b in idx]).mean()
+    return pairwise_distance_correlation(chunks.unbind(1), idx).mean()
 
 # %% ../../nbs/12_baselines_mm.ipynb #8c384c62
 class FactorModalityAttention(nn.Module):
