@@ -21,10 +21,11 @@ from .engine import experiment_dataset  # noqa: F401  (the experiment notebooks 
 # %% auto #0
 __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN',
            'MODEL_NOTEBOOKS', 'GAP_ROWS', 'GAIN_STEPS', 'HARD_NEG_MODELS', 'FIGURE2_SETTINGS', 'FIGURE2_TARGET',
-           'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate', 'significance',
-           'format_table2', 'table2_models', 'variant_settings', 'table2', 'table3', 'planned_notebooks',
-           'check_notebooks', 'plan_runs', 'tables_from_results', 'reproduce', 'hard_negative_sides', 'gap_spec',
-           'gap_specs', 'paired_delta', 'figure2_specs', 'chunk_groups', 'chunk_separation', 'separates']
+           'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate', 'user_seed_means',
+           'significance', 'format_table2', 'table2_models', 'variant_settings', 'table2', 'table3',
+           'planned_notebooks', 'check_notebooks', 'plan_runs', 'tables_from_results', 'reproduce',
+           'hard_negative_sides', 'gap_spec', 'gap_specs', 'paired_delta', 'figure2_specs', 'chunk_groups',
+           'chunk_separation', 'separates']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -102,6 +103,11 @@ def aggregate(results: list[dict], split: str = "test",
     out["content"] = pd.Series({r["model"]: "+".join(r.get("modalities") or []) or "none" for r in results})
     return out
 
+def user_seed_means(runs: list[dict], metric: str = "recall@20") -> tuple:
+    "(each user's test `metric` averaged over the runs' seeds, the number of runs)."
+    return (pd.concat([per_user(r)[["user", metric]] for r in runs]).groupby("user", as_index=False)[metric].mean(),
+            len(runs))
+
 def significance(results: list[dict], target: str = "addrl", metric: str = "recall@20") -> dict:
     ("Two-tailed paired t-test over users of `target` against the best "
      "other model (by mean test `metric`), each user averaged over seeds.")
@@ -109,10 +115,7 @@ def significance(results: list[dict], target: str = "addrl", metric: str = "reca
     others = {m: v for m, v in means.items() if m != target}
     if target not in means or not others: return {}
     best = max(others, key=others.get)
-    def seed_mean(model):
-        runs = [r for r in results if r["model"] == model]
-        return (pd.concat([per_user(r)[["user", metric]] for r in runs]).groupby("user", as_index=False)[metric].mean(),
-                len(runs))
+    seed_mean = lambda model: user_seed_means([r for r in results if r["model"] == model], metric)
     (a, seeds_a), (b, seeds_b) = seed_mean(target), seed_mean(best)
     return dict(best_other=best, seeds=(seeds_a, seeds_b), **paired_ttest(a, b, metric))
 
@@ -157,8 +160,10 @@ def table2(results: list[dict], dataset: str, profile: str, seeds, legacy: bool 
     return table, sig
 
 def table3(by_variant: dict, dataset: str, profile: str, seeds, out=None) -> pd.DataFrame:
-    "Table 3 from each variant's run results (a dict variant -> results): mean (± std over several seeds), saved."
+    ("Table 3 from each variant's run results (a dict variant -> results): mean (± std over several seeds) and the "
+     "two-tailed paired t-test over users of each variant against `full` (each user averaged over the seeds), saved.")
     rows = {}
+    full = user_seed_means(by_variant["full"])[0] if "full" in by_variant else None
     for v, res in by_variant.items():
         a = aggregate(res)
         rows[v] = {k: f"{a.loc['addrl', ('mean', k)]:.4f}"
@@ -166,6 +171,9 @@ def table3(by_variant: dict, dataset: str, profile: str, seeds, out=None) -> pd.
                    for k in ("recall@20", "ndcg@20", "ndcg_authors@20")}
         paper = PAPER_TABLE3.get(dataset, {}).get(v)
         rows[v].update({"paper Recall@20": paper[0] if paper else None, "paper NDCG@20": paper[1] if paper else None})
+        if full is not None and v != "full":
+            t = paired_ttest(user_seed_means(res)[0], full)
+            rows[v].update({"t vs full": round(t["t"], 3), "p vs full": float(f"{t['p']:.3g}")})
     table = pd.DataFrame(rows).T.rename_axis("variant")
     save_table(table, dataset, "table3", out,
                meta=dict(profile=profile, seeds=list(seeds), protocol="clean (selected on validation)"))
