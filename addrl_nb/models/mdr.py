@@ -181,7 +181,7 @@ class DINPredictor(nn.Module):
         out = self.pred_out.bias.expand(b, cand.shape[0]).clone()
         for h in range(H - Ha):
             zp = bil[:, :, Ha + h].add_(hp[..., h, None]).mul_(w).sum(1).add_(cp[h]).relu_()   # (b, C)
-            out.add_(zp, alpha=float(self.pred_out.weight[0, h]))
+            out.add_(zp, alpha=self.pred_out.weight[0, h].item())
         return out
 
 # %% ../../nbs/20_mdr.ipynb #5e97be15
