@@ -239,8 +239,9 @@ class MAML(CachedRepresentations, Recommender):
     def representations(self): return self.item_parts(torch.arange(self.n_items, device=self.item.weight.device))
 
     @torch.no_grad()
-    def score_users(self, users, chunk: int = 4):
-        "Scores (B, n_items) = -distance; the attention runs for every user-item pair, `chunk` users at a time."
+    def score_users(self, users, block: int = 2048):
+        ("Scores (B, n_items) = -distance; the attention runs for every user-item pair, "
+         "in blocks of about `block` pairs.")
         v, f, _ = self.cached()
         u = clip_norm(self.user(users), self.max_norm)
         att, d = self.attention, self.dim
@@ -248,22 +249,36 @@ class MAML(CachedRepresentations, Recommender):
         items = [v] if f is None else [v, f]
         # (N, H): item and feature blocks of W1
         item_pre = sum(p @ W[:, j + 1].T for j, p in enumerate(items))
-        item_sq = sum(p.pow(2).sum(-1) for p in items)                              # (N,)
-        user_pre, user_sq, v2 = u @ W[:, 0].T, u.pow(2).sum(-1), v.pow(2)
-        W2t, out = att.second.weight.T.contiguous(), []
-        for ub, up, usq in zip(u.split(chunk), user_pre.split(chunk), user_sq.split(chunk)):
-            h = up[:, None, :] + item_pre[None]                                     # (b, N, H), then in place: the same
-            # steps as
-            h.div_((usq[:, None] + item_sq[None]).sqrt_().clamp_min_(1e-12)[..., None]).add_(att.first.bias).tanh_()
-            h.div_(h.norm(dim=-1, keepdim=True).clamp_min_(1e-12))                  # MetricAttention, memory-light
-            z = torch.addmm(att.second.bias, h.view(-1, h.shape[-1]), W2t).view(len(ub), -1, d).relu_()
-            e = z.sub_(z.amax(-1, keepdim=True)).exp_()                              # a = d * e / S
-            S2 = e.sum(-1).pow_(2); e2 = e.pow_(2)
-            # sum_k a_k^2 (u_k - v_k)^2 = d^2 / S^2 * (e2 . u^2 - 2 (e2 * v) . u + e2 . v^2)
-            dist = (torch.einsum("bnk,bk->bn", e2, ub.pow(2)) - 2 * torch.einsum("bnk,nk,bk->bn", e2, v, ub)
-                    + torch.einsum("bnk,nk->bn", e2, v2))
-            out.append(-(d * d) * dist / S2)
-        return torch.cat(out)
+        user_pre, W2t, b1, b2 = u @ W[:, 0].T, att.second.weight.T.contiguous(), att.first.bias, att.second.bias
+        B, N, H = len(u), len(v), item_pre.shape[1]
+        # (B, N): 1 / |[u; v; f]| of every pair, kept in the output until the pair's distance replaces it
+        out = (u.pow(2).sum(-1)[:, None] + sum(p.pow(2).sum(-1) for p in items)).clamp_min_(1e-24).rsqrt_()
+        # z = relu(W2 h + b2) <= max_k |W2_k| + b2_k as |h| = 1: below 30, exp(z) and the sums below stay finite in
+        # float32, so the softmax needs no max subtraction
+        shift = float((att.second.weight.norm(dim=1) + b2).max()) > 30
+        # blocks of b <= 8 users x n items; their buffers, reused by every block, stay in cache (1.5 MB at H = d = 64)
+        bu = max(min(B, 8), 1); bi = min(N, max(block // bu, 1)); P = bu * bi
+        hbuf, wbuf, zbuf = u.new_empty(P, H), u.new_empty(P, d), u.new_empty(P, d)
+        nbuf, sbuf = u.new_empty(P), u.new_empty(P)
+        for i in range(0, N, bi):
+            n = min(bi, N - i)
+            for j in range(0, B, bu):
+                b = min(bu, B - j); p = b * n
+                h, w, z = hbuf[:p].view(b, n, H), wbuf[:p].view(b, n, d), zbuf[:p].view(b, n, d)
+                r = out[j:j + b, i:i + n]                                               # (b, n) view
+                # MetricAttention's steps in place; normalize(h) is left to z: W2 (h / |h|) = (W2 h) / |h|
+                torch.add(user_pre[j:j + b, None], item_pre[None, i:i + n], out=h)
+                torch.addcmul(b1, h, r[..., None], out=h).tanh_()
+                inv = torch.linalg.vector_norm(h, dim=-1, out=nbuf[:p].view(b, n)).clamp_min_(1e-12).reciprocal_()
+                torch.mm(hbuf[:p], W2t, out=zbuf[:p])
+                e = torch.addcmul(b2, z, inv[..., None], out=z).relu_()
+                if shift: e.sub_(e.amax(-1, keepdim=True))
+                e.exp_()                                                                # a = d * e / sum(e)
+                # D = |a * (u - v)|^2 = d^2 (|e * (u - v)| / sum(e))^2: the ratio here, squared once at the end
+                dist = torch.linalg.vector_norm(torch.sub(u[j:j + b, None], v[None, i:i + n], out=w).mul_(e), dim=-1,
+                                                out=nbuf[:p].view(b, n))
+                torch.div(dist, torch.sum(e, -1, out=sbuf[:p].view(b, n)), out=r)
+        return out.square_().mul_(-(d * d))
 
 # %% ../../nbs/12_baselines_mm.ipynb #b57211bb
 def independence_loss(chunks: torch.Tensor,          # (N, K, d_k) factor chunks of one representation
