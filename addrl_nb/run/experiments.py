@@ -357,7 +357,8 @@ def gap_spec(dataset: str, side: dict, profile: str, seed: int, device: str = "c
                         **side)
 
 def gap_specs(dataset: str, profile: str, seeds, device: str = "cpu") -> list[RunSpec]:
-    ("Every run notebook 38 reads: both sides of each gap row, each gain step, each hard-negative row and the authors' settings under both protocols, every seed.")
+    ("Every run notebook 38 reads: both sides of each gap row, each gain step, each hard-negative row and the "
+     "authors' settings under both protocols, every seed.")
     sides = ([s for _, a, b in GAP_ROWS for s in (a, b)] + [s for _, s in GAIN_STEPS]
              + [AUTHORS_SETTINGS, dict(legacy=True, **AUTHORS_SETTINGS)]
              + [s for m in HARD_NEG_MODELS for s in hard_negative_sides(dataset, m, profile)])
