@@ -41,8 +41,8 @@ class MatmulFlops(TorchDispatchMode):
     ("Counts the FLOPs of matrix products: 2 x m x k x n for dense ones (mm, addmm, bmm, baddbmm), 2 x nnz x n for a "
      "sparse matrix times a dense one and 2 x nnz x k for a sampled product (torch's FlopCounterMode counts sparse "
      "products as dense, by their shape).")
-    dense = {torch.ops.aten.mm.default: (0, 1), torch.ops.aten.addmm.default: (1, 2),
-             torch.ops.aten.bmm.default: (0, 1), torch.ops.aten.baddbmm.default: (1, 2)}
+    dense = {torch.ops.aten.mm: (0, 1), torch.ops.aten.addmm: (1, 2),   # every overload: `.default` and `.out`
+             torch.ops.aten.bmm: (0, 1), torch.ops.aten.baddbmm: (1, 2)}
     def __init__(self):
         super().__init__(); self.flops = 0
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
@@ -56,8 +56,8 @@ class MatmulFlops(TorchDispatchMode):
                 "mm", "addmm", "_sparse_mm", "_sparse_addmm", "_sparse_sparse_matmul", "sparse_mm", "bmm", "spmm"):
             dense_cols = max((t.shape[-1] for t in tensors if t.layout == torch.strided), default=1)
             self.flops += 2 * sum(int(t._nnz()) for t in sparse) * dense_cols
-        elif func in self.dense and not sparse:
-            i, j = self.dense[func]; a, b = args[i], args[j]
+        elif func.overloadpacket in self.dense and not sparse:
+            i, j = self.dense[func.overloadpacket]; a, b = args[i], args[j]
             self.flops += 2 * a.numel() * b.shape[-1]
         return out
 
