@@ -54,6 +54,9 @@ class Recommender(nn.Module):
     # True where score_users returns a new tensor each call: `evaluate` then masks it in place instead of copying it
     # (a (1024, n_items) copy per batch); False, the safe default, for scores that may be views of the model's state
     fresh_scores = False
+    # True where the model cannot run without a content modality (text or image features): experiments leave it out
+    # of a dataset that has none and name it in Table 2 with the reason (`unsupported_models` in 30_experiments)
+    needs_content = False
     def __init__(self, ds, **params):
         super().__init__(); self.n_users, self.n_items = ds.n_users, ds.n_items; self.params = params
     def loss(self, users, pos, neg): raise NotImplementedError

@@ -153,7 +153,8 @@ def cmd_reproduce(args):
     models = None if args.models is None else "all" if args.models == "all" else args.models.split(",")
     notebooks = check_notebooks(args.notebooks.split(",")) if args.notebooks else None
     if args.from_results:
-        tables_from_results(check_name(args.dataset), args.profile, seeds, models, args.results_dir, args.out_dir)
+        tables_from_results(check_name(args.dataset), args.profile, seeds, models, args.results_dir, args.out_dir,
+                            data_dir=args.data_dir)
         print(f"tables rebuilt from {results_dir(args.results_dir) / args.dataset} into "
               f"{figures_dir(args.out_dir) / args.dataset}")
         if not notebooks: return

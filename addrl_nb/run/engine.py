@@ -21,8 +21,9 @@ from ..models.cadmr import subsample_train
 from ..train.trainer import fit, make_train_config, model_settings, split_settings, check_model_params
 
 # %% auto #0
-__all__ = ['RECORD_COLUMNS', 'RunSpec', 'experiment_dataset', 'spec_dataset', 'results_dir', 'write_record', 'load_records',
-           'find_record', 'recorded_runs', 'train_spec', 'execute', 'search_space', 'tune_model']
+__all__ = ['EXPERIMENT_FEATURES', 'RECORD_COLUMNS', 'RunSpec', 'experiment_modalities', 'experiment_dataset', 'spec_dataset',
+           'results_dir', 'write_record', 'load_records', 'find_record', 'recorded_runs', 'train_spec', 'execute',
+           'search_space', 'tune_model']
 
 # %% ../../nbs/29_engine.ipynb #331e0b80
 @dataclass(frozen=True)
@@ -62,7 +63,18 @@ class RunSpec:
                                 **({"select_on": "test"} if self.legacy else {}), **train)
         return params, cfg
 
-def experiment_dataset(dataset: str, data_dir=None, features=("text",), seed: int = 0,
+EXPERIMENT_FEATURES = ("text",)   # the content features experiments attach where a dataset has them (no images here)
+
+def experiment_modalities(dataset, data_dir=None) -> list[str]:
+    ("The content modalities experiments give the models of `dataset` (a name or a loaded Dataset): the features it "
+     "carries and what it can offer of `EXPERIMENT_FEATURES`, read from its files without computing features.")
+    ds = _plain_data(dataset, str(data_dir) if data_dir else None) if isinstance(dataset, str) else dataset
+    return [m for m in dataset_modalities(ds) if m in ds.features or m in EXPERIMENT_FEATURES]
+
+@lru_cache(maxsize=8)
+def _plain_data(dataset: str, data_dir: str | None): return load_dataset(dataset, data_dir)
+
+def experiment_dataset(dataset: str, data_dir=None, features=EXPERIMENT_FEATURES, seed: int = 0,
                        legacy: bool = False,    # the authors' protocol: no validation carved from the training split
                        text_model: str | None = None):  # the text encoder (None: the feature stage's default)
     "A prepared dataset with the content features an experiment needs."

@@ -12,20 +12,20 @@ import addrl_nb
 from ..core import SettingError, cache_dir, runs_dir, write_json
 from ..core import data_dir as data_dir_of
 from ..config import profiles_config
-from ..models.interface import all_models
+from ..models.interface import all_models, get_model
 from ..train.metrics import paired_ttest
 from ..train.trainer import model_settings
-from .engine import RunSpec, execute, results_dir, load_records, find_record
+from .engine import RunSpec, execute, results_dir, load_records, find_record, experiment_modalities
 from .engine import experiment_dataset  # noqa: F401  (the experiment notebooks import it from here)
 
 # %% auto #0
 __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EXPERIMENT_NOTEBOOKS', 'PROFILE_PLAN',
            'MODEL_NOTEBOOKS', 'GAP_ROWS', 'AUTHORS_SETTINGS', 'GAIN_STEPS', 'HARD_NEG_MODELS', 'FIGURE2_SETTINGS',
            'FIGURE2_TARGET', 'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate',
-           'user_seed_means', 'significance', 'format_table2', 'table2_models', 'variant_settings', 'table2', 'table3',
-           'planned_notebooks', 'check_notebooks', 'plan_runs', 'tables_from_results', 'reproduce',
-           'hard_negative_sides', 'gap_spec', 'gap_specs', 'paired_delta', 'figure2_specs', 'chunk_groups',
-           'chunk_separation', 'separates']
+           'user_seed_means', 'significance', 'format_table2', 'table2_models', 'unsupported_models',
+           'variant_settings', 'table2', 'table3', 'planned_notebooks', 'check_notebooks', 'plan_runs',
+           'tables_from_results', 'reproduce', 'hard_negative_sides', 'gap_spec', 'gap_specs', 'paired_delta',
+           'figure2_specs', 'chunk_groups', 'chunk_separation', 'separates']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -99,8 +99,8 @@ def aggregate(results: list[dict], split: str = "test",
     rows = [dict(model=r["model"], seed=r["seed"], **{m: r[split][m] for m in metrics}) for r in results]
     g = pd.DataFrame(rows).groupby("model", sort=False)
     out = pd.concat({"mean": g[list(metrics)].mean(), "std": g[list(metrics)].std(ddof=1).fillna(0.0)}, axis=1)
-    out["seeds"] = g.size()
-    out["content"] = pd.Series({r["model"]: "+".join(r.get("modalities") or []) or "none" for r in results})
+    out[("seeds", "")] = g.size()
+    out[("content", "")] = pd.Series({r["model"]: "+".join(r.get("modalities") or []) or "none" for r in results})
     return out
 
 def user_seed_means(runs: list[dict], metric: str = "recall@20") -> tuple:
@@ -119,8 +119,10 @@ def significance(results: list[dict], target: str = "addrl", metric: str = "reca
     (a, seeds_a), (b, seeds_b) = seed_mean(target), seed_mean(best)
     return dict(best_other=best, seeds=(seeds_a, seeds_b), **paired_ttest(a, b, metric))
 
-def format_table2(agg: pd.DataFrame, sig: dict, dataset: str, protocol: str) -> pd.DataFrame:
-    "Table 2 as the paper prints it, with ours (mean ± std) beside the paper's numbers."
+def format_table2(agg: pd.DataFrame, sig: dict, dataset: str, protocol: str, unsupported: dict | None = None
+                 ) -> pd.DataFrame:
+    ("Table 2 as the paper prints it, with ours (mean ± std) beside the paper's numbers; a model that cannot run on "
+     "this dataset (`unsupported`: model -> why) is a row that says so, in the paper's order.")
     paper = PAPER_TABLE2.get(dataset, {})
     rows = []
     for model in agg.index:
@@ -136,8 +138,14 @@ def format_table2(agg: pd.DataFrame, sig: dict, dataset: str, protocol: str) -> 
                      "t-test": f"p = {sig['p']:.2g}, n = {sig['n_users']} users, against "
                                f"{PAPER_NAMES.get(sig['best_other'], sig['best_other'])}"
                                if sig and model == "addrl" else "",
-                     "protocol": protocol})
-    return pd.DataFrame(rows).set_index("model")
+                     "protocol": protocol, "note": ""})
+    for model, why in (unsupported or {}).items():
+        rows.append({"model": PAPER_NAMES.get(model, model), "Recall@20": "not run", "NDCG@20": "not run",
+                     "NDCG@20 (authors')": "not run", "paper Recall@20": paper.get(model, (np.nan, np.nan))[0],
+                     "paper NDCG@20": paper.get(model, (np.nan, np.nan))[1], "seeds": 0, "content": "none",
+                     "t-test": "", "protocol": protocol, "note": why})
+    order = {PAPER_NAMES.get(m, m): i for i, m in enumerate(table2_models([*agg.index, *(unsupported or {})]))}
+    return pd.DataFrame(rows).sort_values("model", key=lambda s: s.map(order), kind="stable").set_index("model")
 
 TABLE3_VARIANTS = ["wo_disentangling", "wo_intra", "wo_inter", "wo_high", "wo_low", "full"]
 
@@ -146,15 +154,26 @@ def table2_models(models) -> list[str]:
     chosen = all_models() if models == "all" else list(models)
     return [m for m in PAPER_NAMES if m in chosen] + [m for m in chosen if m not in PAPER_NAMES]
 
+def unsupported_models(dataset, models, data_dir=None) -> dict[str, str]:
+    ("The models of `models` that cannot run on `dataset` (a name or a loaded Dataset), each with why and what would "
+     "enable it: a model that needs content, on a dataset that offers none. Experiments leave them out; Table 2 "
+     "names them.")
+    content = experiment_modalities(dataset, data_dir)
+    name = dataset if isinstance(dataset, str) else dataset.name
+    return {m: (f"needs a content modality, and {name} has none here (no item titles, descriptions or reviews; no "
+                f"image features); its items file with titles, or image features, would enable it")
+            for m in table2_models(models) if get_model(m).needs_content and not content}
+
 def variant_settings(variant: str) -> dict:
     "AD-DRL's settings for a Table-3 variant ('full' is the default model, so Table 2's runs serve it)."
     return {} if variant == "full" else dict(variant=variant)
 
-def table2(results: list[dict], dataset: str, profile: str, seeds, legacy: bool = False, out=None):
+def table2(results: list[dict], dataset: str, profile: str, seeds, legacy: bool = False, out=None,
+           unsupported: dict | None = None):    # model -> why it cannot run here: a row that says so
     "Table 2 from run results (fresh or records): aggregated, tested, formatted and saved; returns (table, t-test)."
     protocol = "legacy (selected on test)" if legacy else "clean (selected on validation)"
     agg = aggregate(results); sig = significance(results)
-    table = format_table2(agg, sig, dataset, protocol)
+    table = format_table2(agg, sig, dataset, protocol, unsupported)
     save_table(table, dataset, "table2" + ("_legacy" if legacy else ""), out,
                meta=dict(profile=profile, seeds=list(seeds), protocol=protocol, ttest=sig))
     return table, sig
@@ -209,16 +228,18 @@ def check_notebooks(names) -> list[str]:
 MODEL_NOTEBOOKS = ("34_disentanglement.ipynb", "35_interpretability.ipynb", "21_mdr_experiments.ipynb")
 
 def plan_runs(dataset: str, profile: str = "quick", seeds=None, models=None, notebooks=None, device: str = "cpu",
-              legacy: bool = False) -> list[RunSpec]:
+              legacy: bool = False, data_dir=None) -> list[RunSpec]:
     ("Every run the planned notebooks read, as run specs: Table 2's models x seeds, Table 3's variants x the "
      "ablation's seeds, the figures' AD-DRL run, MDR's own experiment. (CADMR's notebook 23 trains its subsampled "
      "runs itself.)")
     plan = PROFILE_PLAN[profile]; seeds = list(seeds or plan["seeds"])
     names = set(notebooks or planned_notebooks(dataset, profile)); make = RunSpec.make
     specs = []
-    if "32_table2.ipynb" in names:
+    if "32_table2.ipynb" in names:    # every model that can run on this dataset (Table 2 names the others)
+        chosen = table2_models(models or plan["models"])
+        skip = unsupported_models(dataset, chosen, data_dir) if any(get_model(m).needs_content for m in chosen) else {}
         specs += [make(dataset, m, profile, s, legacy=legacy, device=device)
-                  for m in table2_models(models or plan["models"]) for s in seeds]
+                  for m in chosen if m not in skip for s in seeds]
     if "33_table3.ipynb" in names:
         specs += [make(dataset, "addrl", profile, s, device=device, **variant_settings(v))
                   for v in TABLE3_VARIANTS for s in seeds[:plan["ablation_seeds"]]]
@@ -232,13 +253,15 @@ def plan_runs(dataset: str, profile: str = "quick", seeds=None, models=None, not
     return list(dict.fromkeys(specs))
 
 def tables_from_results(dataset: str, profile: str = "quick", seeds=None, models=None, results=None, out=None,
-                        log=print) -> dict:
+                        log=print, data_dir=None) -> dict:
     "Tables 2 and 3 (and Table 2's t-test) rebuilt from the run records under `results/` alone: nothing is trained."
     plan = PROFILE_PLAN[profile]; seeds = list(seeds or plan["seeds"]); records = load_records(dataset, results)
     where = results_dir(results) / dataset
     find = lambda model, s, **kw: find_record(RunSpec.make(dataset, model, profile, s, **kw), records, where)
-    t2, sig = table2([find(m, s) for m in table2_models(models or plan["models"]) for s in seeds],
-                     dataset, profile, seeds, out=out)
+    chosen = table2_models(models or plan["models"])
+    skip = unsupported_models(dataset, chosen, data_dir) if any(get_model(m).needs_content for m in chosen) else {}
+    t2, sig = table2([find(m, s) for m in chosen if m not in skip for s in seeds], dataset, profile, seeds, out=out,
+                     unsupported=skip)
     used = seeds[:plan["ablation_seeds"]]
     t3 = table3({v: [find("addrl", s, **variant_settings(v)) for s in used] for v in TABLE3_VARIANTS},
                 dataset, profile, used, out=out)
@@ -286,12 +309,13 @@ def reproduce(dataset: str, profile: str = "quick", seeds=None, device: str = "c
     saved_env = {k: os.environ.get(k) for k in kernel_env}; os.environ.update(kernel_env)   # the kernels inherit it
     names = check_notebooks(notebooks) if notebooks else planned_notebooks(dataset, profile)
     try:
-        specs = plan_runs(dataset, profile, params["seeds"], params["models"], names, device)
+        specs = plan_runs(dataset, profile, params["seeds"], params["models"], names, device, data_dir=data_dir)
         log(f"[reproduce] {len(specs)} runs planned for {dataset} ({profile}); finished ones are reused")
         t_runs = time.time()
         # a run whose record is committed under results/ is not trained again, unless a notebook reads its model
         loaders = [n for n in names if n in MODEL_NOTEBOOKS]
-        need_model = plan_runs(dataset, profile, params["seeds"], params["models"], loaders, device) if loaders else []
+        need_model = (plan_runs(dataset, profile, params["seeds"], params["models"], loaders, device, data_dir=data_dir)
+                      if loaders else [])
         execute(specs, workers, threads, address, gpus_per_run, runs=params["runs_dir"], data_dir=params["data_dir"],
                 results=results_dir(results), records=results_dir(results), need_model=need_model, log=log)
         run_seconds = time.time() - t_runs
