@@ -26,7 +26,7 @@ test-slow: install   # also the cells flagged `#| slow`: long real-data runs on 
 	ADDRL_TEST_FLAGS=slow $(PY) -m pytest tests -n 2 -q -p no:cacheprovider
 
 reproduce: install   # WORKERS=1: one run after another in this process; default: runs in parallel on a local Ray
-	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
+	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) $(if $(MODELS),--models $(MODELS)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
 
 from-results: install   # Tables 2 and 3 and the t-test from the committed run records in results/, training nothing
 	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) --from-results

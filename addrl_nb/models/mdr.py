@@ -140,9 +140,15 @@ class DINPredictor(nn.Module):
                ):                           # (b, C) logits, (b, C, L) attention weights
         Ai, Ak, Ad, Am = self._parts(self.att_in.weight, 4)         # (Ha, d) each
         Pu, Pi, Pm = self._parts(self.pred_in.weight, 3)            # (Hp, d) each
-        W = torch.cat([Am, Pm])                                     # bilinear parts, (Ha + Hp, d)
-        hw = hist.unsqueeze(2) * W                                  # (b, L, H, d)
-        bil = torch.einsum("blhd,cd->bclh", hw, cand) if cand.dim() == 2 else torch.einsum("blhd,bcd->bclh", hw, cand)
+        W = torch.cat([Am, Pm]); H = W.shape[0]                     # bilinear parts, (Ha + Hp, d)
+        # bil[b, c, l, h] = sum_d hist[b, l, d] W[h, d] cand[b, c, d]: W folded into the candidates (C x H rows, not
+        # L x H), then one matrix product; 2x faster forward and backward than the broadcast einsum (b 1024, C 9, L 50)
+        b, L, d = hist.shape; C = cand.shape[-2]
+        if cand.dim() == 2:
+            bil = (hist.reshape(b * L, d) @ (cand.unsqueeze(1) * W).view(C * H, d).T).view(b, L, C, H).transpose(1, 2)
+        else:
+            cw = (cand.unsqueeze(2) * W).view(b, C * H, d)
+            bil = torch.bmm(hist, cw.transpose(1, 2)).view(b, L, C, H).transpose(1, 2)
         cb = cand if cand.dim() == 3 else cand.unsqueeze(0)         # (1|b, C, d)
         za = bil[..., :self.Ha] + (cb @ (Ai + Ad).T).unsqueeze(2) + (hist @ (Ak - Ad).T).unsqueeze(1) + self.att_in.bias
         a = (F.relu(za) @ self.att_out.weight.T).squeeze(-1) + self.att_out.bias          # (b, C, L)
