@@ -169,9 +169,11 @@ if __name__ == "__main__":
     p.add_argument("--device", default="cpu"); p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--ops", type=int, default=0, metavar="N", help="also print each model's N costliest operators")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="model or training settings, as for train")
+    p.add_argument("--no-flops", action="store_true",
+                   help="skip the FLOP count, whose fresh models count in the peak RSS: the run's own peak")
     a = p.parse_args()
     if a.one:
-        print(json.dumps(one(a.models, a.dataset, a.profile, a.passes, a.device, a.set, a.ops))); sys.exit(0)
+        print(json.dumps(one(a.models, a.dataset, a.profile, a.passes, a.device, a.set, a.ops, not a.no_flops))); sys.exit(0)
     from tqdm.auto import tqdm
     from addrl_nb.models.interface import all_models
     models = all_models() if a.models == "all" else a.models.split(",")
@@ -187,7 +189,8 @@ if __name__ == "__main__":
     rows = []
     for m in tqdm([m for m in models if m not in skipped], desc="models"):
         cmd = [sys.executable, __file__, "--one", "--models", m, "--dataset", a.dataset, "--profile", a.profile,
-               "--passes", str(a.passes), "--device", a.device, "--ops", str(a.ops), *(["--set", *a.set] if a.set else [])]
+               "--passes", str(a.passes), "--device", a.device, "--ops", str(a.ops), *(["--set", *a.set] if a.set else []),
+               *(["--no-flops"] if a.no_flops else [])]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode: tqdm.write(f"{m}: failed\n{res.stderr[-2000:]}"); continue
         r = json.loads(res.stdout.strip().splitlines()[-1]); here = r.get("matmul_gflops", rate)
