@@ -158,11 +158,11 @@ def unsupported_models(dataset, models, data_dir=None) -> dict[str, str]:
     ("The models of `models` that cannot run on `dataset` (a name or a loaded Dataset), each with why and what would "
      "enable it: a model that needs content, on a dataset that offers none. Experiments leave them out; Table 2 "
      "names them.")
-    content = experiment_modalities(dataset, data_dir)
+    needy = [m for m in table2_models(models) if get_model(m).needs_content]
+    if not needy or experiment_modalities(dataset, data_dir): return {}   # the data are read only when it matters
     name = dataset if isinstance(dataset, str) else dataset.name
     return {m: (f"needs a content modality, and {name} has none here (no item titles, descriptions or reviews; no "
-                f"image features); its items file with titles, or image features, would enable it")
-            for m in table2_models(models) if get_model(m).needs_content and not content}
+                f"image features); its items file with titles, or image features, would enable it") for m in needy}
 
 def variant_settings(variant: str) -> dict:
     "AD-DRL's settings for a Table-3 variant ('full' is the default model, so Table 2's runs serve it)."
@@ -237,7 +237,7 @@ def plan_runs(dataset: str, profile: str = "quick", seeds=None, models=None, not
     specs = []
     if "32_table2.ipynb" in names:    # every model that can run on this dataset (Table 2 names the others)
         chosen = table2_models(models or plan["models"])
-        skip = unsupported_models(dataset, chosen, data_dir) if any(get_model(m).needs_content for m in chosen) else {}
+        skip = unsupported_models(dataset, chosen, data_dir)
         specs += [make(dataset, m, profile, s, legacy=legacy, device=device)
                   for m in chosen if m not in skip for s in seeds]
     if "33_table3.ipynb" in names:
@@ -259,7 +259,7 @@ def tables_from_results(dataset: str, profile: str = "quick", seeds=None, models
     where = results_dir(results) / dataset
     find = lambda model, s, **kw: find_record(RunSpec.make(dataset, model, profile, s, **kw), records, where)
     chosen = table2_models(models or plan["models"])
-    skip = unsupported_models(dataset, chosen, data_dir) if any(get_model(m).needs_content for m in chosen) else {}
+    skip = unsupported_models(dataset, chosen, data_dir)
     t2, sig = table2([find(m, s) for m in chosen if m not in skip for s in seeds], dataset, profile, seeds, out=out,
                      unsupported=skip)
     used = seeds[:plan["ablation_seeds"]]
