@@ -124,23 +124,47 @@ def distance_correlation(x: torch.Tensor,  # (N, p)
     "Sample distance correlation of two sets of row vectors (Szekely et al.), in [0, 1]; 0 for independent samples."
     return pairwise_distance_correlation([x, y], [(0, 1)], eps)[0]
 
-def _centred_distances(z: torch.Tensor, eps: float) -> torch.Tensor:
-    "The double-centred (N, N) distance matrix of the rows of `z`."
-    sq = z.pow(2).sum(1, keepdim=True)
-    d = (sq - 2 * z @ z.T + sq.T).clamp_min(0).add(eps).sqrt()     # eps keeps the gradient finite at d = 0
-    return d - d.mean(0, keepdim=True) - d.mean(1, keepdim=True) + d.mean()
+class _CentredDistanceGram(torch.autograd.Function):
+    ("S[a, b] = mean(A_a * A_b) over the double-centred (N, N) distance matrices A_j of the parts' rows, with a "
+     "hand-written backward: dS/dA_a is a sum of centred matrices, which centring leaves unchanged, so the gradient "
+     "needs only the stored A and distances (2 matrices a part, where autograd kept about 8) and one product.")
+    @staticmethod
+    def forward(ctx, eps: float, *parts):
+        n, N = len(parts), len(parts[0])
+        A, D = parts[0].new_empty(n, N, N), parts[0].new_empty(n, N, N)
+        for j, z in enumerate(parts):
+            sq = z.pow(2).sum(1, keepdim=True)
+            d = torch.addmm(sq, z, z.T, alpha=-2, out=D[j]).add_(sq.T)                 # squared distances
+            # pairs closer than float32 resolves (the diagonal, repeated rows of a batch) are coincident: their true
+            # distance is sqrt(eps) and their gradient 0; left to rounding, they carry noise divided by sqrt(eps)
+            near = d <= float(sq.max()) * 16 * torch.finfo(z.dtype).eps
+            d.masked_fill_(near, 0).add_(eps).sqrt_()
+            torch.sub(d, d.mean(0, keepdim=True), out=A[j]).sub_(d.mean(1, keepdim=True)).add_(d.mean())
+            d.masked_fill_(near, torch.inf)                          # so that the backward's 1 / d is 0 there
+        ctx.save_for_backward(A, D, *parts)
+        return A.view(n, -1) @ A.view(n, -1).T / (N * N)                               # every pair in one product
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, dS):
+        A, D, *parts = ctx.saved_tensors; n, N = len(parts), len(parts[0])
+        # dL/dA_a = sum_b (dS + dS^T)[a, b] A_b / N^2; through d = sqrt(D2 + eps): / (2 d); through
+        # D2_ij = |z_i|^2 + |z_j|^2 - 2 z_i.z_j (M symmetric): dL/dz = 4 (rowsum(M) z - M z)
+        M = (((dS + dS.T) / (N * N)) @ A.view(n, -1)).view(n, N, N).div_(D)             # 2 M
+        return (None, *[(M[j].sum(1, keepdim=True) * z).sub_(M[j] @ z).mul_(2) if ctx.needs_input_grad[j + 1]
+                        else None for j, z in enumerate(parts)])
 
 def pairwise_distance_correlation(parts: list,    # row-aligned (N, p_j) tensors, e.g. a representation's chunks
                                   pairs: list,    # (a, b) index pairs into `parts`
                                   eps: float = 1e-8,
                                  ) -> torch.Tensor:   # (len(pairs),)
-    ("`distance_correlation` of each pair, each part's centred distance matrix and distance variance computed "
-     "once however many pairs it is in (K chunks in all K (K - 1) / 2 pairs: K matrices, not K (K - 1)).")
-    used = sorted({j for p in pairs for j in p})
-    c = {j: _centred_distances(parts[j], eps) for j in used}
-    dcov = lambda p, q: (p * q).mean().clamp_min(0).add(eps).sqrt()
-    var = {j: dcov(c[j], c[j]) for j in used}
-    return torch.stack([dcov(c[a], c[b]) / (var[a] * var[b]).sqrt().clamp_min(eps) for a, b in pairs])
+    ("`distance_correlation` of each pair, each part's centred distance matrix computed once however many pairs "
+     "it is in (K chunks in all K (K - 1) / 2 pairs: K matrices, not K (K - 1)), every covariance in one product.")
+    used = sorted({j for p in pairs for j in p}); at = {j: i for i, j in enumerate(used)}
+    dcov = _CentredDistanceGram.apply(eps, *[parts[j] for j in used]).clamp_min(0).add(eps).sqrt()   # (n, n)
+    a, b = (torch.tensor([at[p[i]] for p in pairs], device=dcov.device) for i in (0, 1))
+    var = dcov.diagonal()
+    return dcov[a, b] / (var[a] * var[b]).sqrt().clamp_min(eps)
 
 # %% ../../nbs/06_models.ipynb #db67ef1f
 def _feature_source(ds, m: str) -> str:
