@@ -29,7 +29,7 @@ reproduce: install   # WORKERS=1: one run after another in this process; default
 	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) $(if $(MODELS),--models $(MODELS)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
 
 from-results: install   # Tables 2 and 3 and the t-test from the committed run records in results/, training nothing
-	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) --from-results
+	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) --from-results $(if $(MODELS),--models $(MODELS))
 
 notebooks: install   # execute the library notebooks in place (outputs committed); NB="04_metrics 08_addrl" for some
 	$(PY) tools/execute_notebooks.py --jobs 2 $(NB)

@@ -24,8 +24,8 @@ __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EX
            'FIGURE2_TARGET', 'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate',
            'user_seed_means', 'significance', 'format_table2', 'table2_models', 'unsupported_models',
            'variant_settings', 'table2', 'table3', 'planned_notebooks', 'check_notebooks', 'plan_runs',
-           'tables_from_results', 'reproduce', 'hard_negative_sides', 'gap_spec', 'gap_specs', 'paired_delta',
-           'figure2_specs', 'chunk_groups', 'chunk_separation', 'separates']
+           'recorded_models', 'tables_from_results', 'reproduce', 'hard_negative_sides', 'gap_spec', 'gap_specs',
+           'paired_delta', 'figure2_specs', 'chunk_groups', 'chunk_separation', 'separates']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -252,14 +252,25 @@ def plan_runs(dataset: str, profile: str = "quick", seeds=None, models=None, not
                   for v in ("full", "wo_ic") for s in seeds]
     return list(dict.fromkeys(specs))
 
-def tables_from_results(dataset: str, profile: str = "quick", seeds=None, models=None, results=None, out=None,
-                        log=print, data_dir=None) -> dict:
-    "Tables 2 and 3 (and Table 2's t-test) rebuilt from the run records under `results/` alone: nothing is trained."
+def recorded_models(dataset: str, profile: str, seeds, records: list[dict]) -> list[str]:
+    "The registered models, in Table 2's order, with a record of their default run at `profile` for every seed."
+    have = lambda m, s: find_record(RunSpec.make(dataset, m, profile, s), records, required=False) is not None
+    return [m for m in table2_models("all") if all(have(m, s) for s in seeds)]
+
+def tables_from_results(dataset: str, profile: str = "quick", seeds=None,
+                        models=None,   # default: the plan's, and every other model recorded for all the seeds
+                        results=None, out=None, log=print, data_dir=None) -> dict:
+    ("Tables 2 and 3 (and Table 2's t-test) rebuilt from the run records under `results/` alone: nothing is trained. "
+     "Without `models`, a model trained beyond the plan (`reproduce --models all`) keeps its row.")
     plan = PROFILE_PLAN[profile]; seeds = list(seeds or plan["seeds"]); records = load_records(dataset, results)
     where = results_dir(results) / dataset
     find = lambda model, s, **kw: find_record(RunSpec.make(dataset, model, profile, s, **kw), records, where)
     chosen = table2_models(models or plan["models"])
+    if not models:
+        chosen = table2_models(chosen + [m for m in recorded_models(dataset, profile, seeds, records) if m not in chosen])
     skip = unsupported_models(dataset, chosen, data_dir)
+    if not models and set(chosen) | set(unsupported_models(dataset, "all", data_dir)) == set(all_models()):
+        chosen = table2_models("all"); skip = unsupported_models(dataset, chosen, data_dir)   # name the others too
     t2, sig = table2([find(m, s) for m in chosen if m not in skip for s in seeds], dataset, profile, seeds, out=out,
                      unsupported=skip)
     used = seeds[:plan["ablation_seeds"]]
