@@ -267,7 +267,8 @@ def tables_from_results(dataset: str, profile: str = "quick", seeds=None,
     find = lambda model, s, **kw: find_record(RunSpec.make(dataset, model, profile, s, **kw), records, where)
     chosen = table2_models(models or plan["models"])
     if not models:
-        chosen = table2_models(chosen + [m for m in recorded_models(dataset, profile, seeds, records) if m not in chosen])
+        extra = [m for m in recorded_models(dataset, profile, seeds, records) if m not in chosen]
+        chosen = table2_models(chosen + extra)
     skip = unsupported_models(dataset, chosen, data_dir)
     if not models and set(chosen) | set(unsupported_models(dataset, "all", data_dir)) == set(all_models()):
         chosen = table2_models("all"); skip = unsupported_models(dataset, chosen, data_dir)   # name the others too
