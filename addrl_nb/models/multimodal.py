@@ -388,25 +388,29 @@ class DMRL(CachedRepresentations, Recommender):
     @torch.no_grad()
     def score_users(self, users, chunk: int = 32):
         ("Scores (B, n_items); the attention runs for every user-item pair, `chunk` users at a time. The items' part "
-         "of the attention's first layer and their chunk norms are computed once; with two modalities the softmax "
-         "is the sigmoid of the logit difference (4x faster than the softmax over a last axis of 2).")
-        x, present = self.cached(); a = self.attention
-        W = a.first.weight.view(a.M, 1 + a.M, a.dk)
-        xa = torch.einsum("nmkd,jmd->nkj", x, W[:, 1:])                                # (N, K, M)
-        xsq = x.pow(2).sum(-1).sum(-2)                                                  # (N, K)
-        u = self.user(users).view(len(users), self.K, self.dk)
-        if a.M == 2: sdiff, has = a.second.weight[1] - a.second.weight[0], present[:, 1].to(x.dtype)[None, :, None]
-        out = []
-        for ub in u.split(chunk):
-            pre = torch.einsum("bkd,jd->bkj", ub, W[:, 0])[:, None] + xa[None]         # (b, N, K, M)
-            norm = (ub.pow(2).sum(-1)[:, None] + xsq[None]).sqrt_().clamp_min_(1e-12)  # (b, N, K)
-            h = torch.tanh_(pre.div_(norm.unsqueeze(-1)).add_(a.first.bias))
-            sp = F.softplus(torch.einsum("bkd,nmkd->bnkm", ub, x))                     # (b, N, K, M)
-            if a.M == 2:   # an item without the second modality weighs it 0
+         "of the attention's first layer and their chunk norms are computed once; the work is laid out factor first "
+         "(K, b, N, M), so that the dot products are one batched product written where the rest reads them; with two "
+         "modalities the softmax is the sigmoid of the logit difference (4x faster than a softmax over 2).")
+        x, present = self.cached(); a = self.attention; N, K, M = len(x), self.K, a.M
+        W = a.first.weight.view(M, 1 + M, a.dk)
+        xk = x.permute(2, 3, 0, 1).reshape(K, a.dk, N * M)                             # (K, d_k, N M)
+        xa = torch.einsum("nmkd,jmd->knj", x, W[:, 1:]).contiguous()[:, None]          # (K, 1, N, M)
+        xsq = x.pow(2).sum(-1).sum(-2).T.contiguous()[:, None]                          # (K, 1, N)
+        u = self.user(users).view(len(users), K, a.dk)
+        if M == 2: sdiff, has = a.second.weight[1] - a.second.weight[0], present[:, 1].to(x.dtype)
+        out = x.new_empty(len(users), N)                                                # written chunk by chunk
+        for j, ub in zip(range(0, len(users), chunk), u.split(chunk)):
+            uk, rows = ub.transpose(0, 1), out[j:j + len(ub)]                           # (K, b, d_k)
+            pre = torch.add(torch.einsum("kbd,jd->kbj", uk, W[:, 0])[:, :, None], xa)   # (K, b, N, M)
+            rnorm = (uk.pow(2).sum(-1)[..., None] + xsq).clamp_min_(1e-24).rsqrt_()     # (K, b, N): 1 / |[u; x]|
+            h = torch.addcmul(a.first.bias, pre, rnorm.unsqueeze(-1), out=pre).tanh_()
+            sp = F.softplus(torch.bmm(uk, xk)).view(K, len(ub), N, M)                   # (K, b, N, M)
+            if M == 2:   # an item without the second modality weighs it 0
                 w1 = torch.sigmoid_(h @ sdiff).mul_(has); s0, s1 = sp.unbind(-1)
-                out.append((s0 + w1 * (s1 - s0)).sum(-1))
-            else: out.append(small_softmax(a.second(h), present[None]).mul_(sp).sum((-1, -2)))
-        return torch.cat(out)
+                torch.sum(torch.addcmul(s0, w1, s1 - s0), 0, out=rows)
+            else: rows.copy_(small_softmax(a.second(h).transpose(1, 2), present[None])
+                             .mul_(sp.transpose(1, 2)).sum((0, -1)).T)
+        return out
 
     @torch.no_grad()
     def modality_weights(self, users, items) -> torch.Tensor:
