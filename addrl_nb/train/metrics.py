@@ -5,6 +5,7 @@
 # %% ../../nbs/04_metrics.ipynb #93242502
 from __future__ import annotations
 from dataclasses import dataclass
+import os
 import numpy as np
 import pandas as pd
 import torch
@@ -13,7 +14,7 @@ from scipy import stats
 from ..core import DataError
 
 # %% auto #0
-__all__ = ['rank_topk', 'metrics_from_hits', 'EvalResult', 'evaluate', 'paired_ttest']
+__all__ = ['rank_topk', 'metrics_from_hits', 'release_free_memory', 'EvalResult', 'evaluate', 'paired_ttest']
 
 # %% ../../nbs/04_metrics.ipynb #ebbedb08
 def rank_topk(scores: torch.Tensor, # (B, n_items) scores; -inf marks excluded items
@@ -68,6 +69,31 @@ def metrics_from_hits(hits: np.ndarray,      # (n_users, Kmax) 1 where the item 
         out[f"ndcg_authors@{k}"] = dcg / idcg_hits
     return pd.DataFrame(out)
 
+# %% ../../nbs/04_metrics.ipynb #35974ae7
+def _malloc_trim():
+    "glibc's `malloc_trim`, or None where the C library has none (or no /proc to read the resident size from)."
+    import ctypes, ctypes.util
+    if not os.path.exists("/proc/self/statm"): return None
+    try: return ctypes.CDLL(ctypes.util.find_library("c") or None).malloc_trim
+    except (OSError, AttributeError): return None
+
+def _resident_bytes() -> int:
+    "This process's resident size (Linux)."
+    with open("/proc/self/statm") as f: return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+_HEAP = {}
+def release_free_memory(min_growth: int = 64 * 2**20,   # bytes of growth of the resident size since the last trim
+                       ) -> bool:
+    "Hand the C heap's free pages back to the system (glibc's `malloc_trim`) once the process grew; whether it did."
+    if "trim" not in _HEAP: _HEAP.update(trim=_malloc_trim(), floor=None)
+    if _HEAP["trim"] is None: return False
+    now = _resident_bytes()
+    if _HEAP["floor"] is not None and now - _HEAP["floor"] < min_growth:
+        _HEAP["floor"] = min(_HEAP["floor"], now); return False
+    first = _HEAP["floor"] is None       # the first call only notes where growth counts from
+    if not first: _HEAP["trim"](0)
+    _HEAP["floor"] = _resident_bytes(); return not first
+
 # %% ../../nbs/04_metrics.ipynb #1c515e78
 def _csr(pairs: np.ndarray, n_users: int):
     "Row pointers and column indices of user -> items."
@@ -117,6 +143,7 @@ def evaluate(score_users,                 # callable: LongTensor of user indices
     with torch.no_grad():
         for start in tqdm(range(0, len(users), batch_size), desc="evaluate", disable=not progress, leave=False):
             batch = users[start:start + batch_size]
+            release_free_memory()                          # the last batch's freed blocks, back to the system
             raw = score_users(torch.as_tensor(batch, device=device)); scores = raw.float()     # (B, n_items)
             if scores is raw and not fresh: scores = scores.clone()      # masked in place below: never the model's
             for ptr, items in masks:
