@@ -267,11 +267,11 @@ def tables_from_results(dataset: str, profile: str = "quick", seeds=None,
     find = lambda model, s, **kw: find_record(RunSpec.make(dataset, model, profile, s, **kw), records, where)
     chosen = table2_models(models or plan["models"])
     if not models:
-        extra = [m for m in recorded_models(dataset, profile, seeds, records) if m not in chosen]
-        chosen = table2_models(chosen + extra)
+        recorded = recorded_models(dataset, profile, seeds, records)
+        chosen = table2_models(chosen + [m for m in recorded if m not in chosen])
+        if set(chosen) | set(unsupported_models(dataset, "all", data_dir)) == set(all_models()):
+            chosen = table2_models("all")                          # every model it can run: name the others too
     skip = unsupported_models(dataset, chosen, data_dir)
-    if not models and set(chosen) | set(unsupported_models(dataset, "all", data_dir)) == set(all_models()):
-        chosen = table2_models("all"); skip = unsupported_models(dataset, chosen, data_dir)   # name the others too
     t2, sig = table2([find(m, s) for m in chosen if m not in skip for s in seeds], dataset, profile, seeds, out=out,
                      unsupported=skip)
     used = seeds[:plan["ablation_seeds"]]
