@@ -4,10 +4,9 @@ same seed and batches on toys; for DMRL's training step (its loss's 12 chunk mat
 
     python benchmarks/dcor_step.py 1 dmrl,dgcf   # torch threads, models; prints both step times and the ratio
 """
-import os, sys, time, torch
+import os, sys, torch
 from addrl_nb.run.experiments import experiment_dataset
-from addrl_nb.train.trainer import _build, make_optimizer, make_train_config, model_settings
-from addrl_nb.models.interface import NegativeSampler
+from _steps import step_seconds
 import addrl_nb.models.multimodal as mm, addrl_nb.models.collaborative as cf
 
 new = mm.pairwise_distance_correlation
@@ -24,17 +23,9 @@ def old(parts, pairs, eps=1e-8):
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 models = (sys.argv[2] if len(sys.argv) > 2 else "dmrl,dgcf").split(",")
 ds = experiment_dataset("toys", os.environ.get("ADDRL_DATA_DIR"))
-def steps(model, fn, n=10, off=0):
-    mm.pairwise_distance_correlation = cf.pairwise_distance_correlation = fn; torch.manual_seed(0)
-    params, train = model_settings(model, "toys", "quick"); cfg = make_train_config("quick", **train)
-    sampler = NegativeSampler(ds.train, ds.n_items, cfg.neg_pool)
-    net = _build(model, ds, params); opt = make_optimizer(net, cfg); g = torch.Generator().manual_seed(0); t = None
-    for i in range(n + 2):
-        if i == 2: t = time.perf_counter()
-        pairs = torch.as_tensor(ds.train[(off + i) * cfg.batch_size:(off + i + 1) * cfg.batch_size], dtype=torch.long)
-        loss = net.loss(pairs[:, 0], pairs[:, 1], sampler(pairs[:, 0], cfg.num_neg, g))["total"]
-        opt.zero_grad(); loss.backward(); opt.step(); net.after_step()
-    return (time.perf_counter() - t) / n
+def steps(model, fn):
+    mm.pairwise_distance_correlation = cf.pairwise_distance_correlation = fn
+    return step_seconds(ds, model)
 for model in models:
     ta, tb = [], []
     for r in range(3): ta.append(steps(model, old)); tb.append(steps(model, new))

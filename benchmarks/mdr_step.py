@@ -3,10 +3,9 @@
 
     python benchmarks/mdr_step.py 1    # torch threads; prints both step times and the ratio
 """
-import os, sys, time, torch, torch.nn.functional as F
+import os, sys, torch, torch.nn.functional as F
 from addrl_nb.run.experiments import experiment_dataset
-from addrl_nb.train.trainer import _build, make_optimizer, make_train_config, model_settings
-from addrl_nb.models.interface import NegativeSampler
+from _steps import step_seconds
 from addrl_nb.models.mdr import DINPredictor
 new = DINPredictor.forward
 def old(self, cand, hist, mask):
@@ -21,17 +20,9 @@ def old(self, cand, hist, mask):
     return (F.relu(zp) @ self.pred_out.weight.T).squeeze(-1) + self.pred_out.bias, w
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 ds = experiment_dataset("toys", os.environ.get("ADDRL_DATA_DIR"))
-params, train = model_settings("mdr", "toys", "quick"); cfg = make_train_config("quick", **train)
-sampler = NegativeSampler(ds.train, ds.n_items, cfg.neg_pool)
-def steps(fwd, n=10, off=0):
-    DINPredictor.forward = fwd; torch.manual_seed(0)
-    net = _build("mdr", ds, params); opt = make_optimizer(net, cfg); g = torch.Generator().manual_seed(0); t = None
-    for i in range(n + 2):
-        if i == 2: t = time.perf_counter()
-        pairs = torch.as_tensor(ds.train[(off + i) * cfg.batch_size:(off + i + 1) * cfg.batch_size], dtype=torch.long)
-        loss = net.loss(pairs[:, 0], pairs[:, 1], sampler(pairs[:, 0], cfg.num_neg, g))["total"]
-        opt.zero_grad(); loss.backward(); opt.step()
-    return (time.perf_counter() - t) / n
+def steps(fwd):
+    DINPredictor.forward = fwd
+    return step_seconds(ds, "mdr")
 ta, tb = [], []
 for r in range(3): ta.append(steps(old)); tb.append(steps(new))
 print(f"threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.2f}: before {min(ta)*1000:.0f} ms, after {min(tb)*1000:.0f} ms a step "
