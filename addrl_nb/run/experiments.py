@@ -23,7 +23,7 @@ __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EX
            'MODEL_NOTEBOOKS', 'GAP_ROWS', 'AUTHORS_SETTINGS', 'GAIN_STEPS', 'HARD_NEG_MODELS', 'FIGURE2_SETTINGS',
            'FIGURE2_TARGET', 'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate',
            'user_seed_means', 'significance', 'format_table2', 'table2_models', 'unsupported_models',
-           'variant_settings', 'table2', 'table3', 'planned_notebooks', 'check_notebooks', 'plan_runs',
+           'variant_settings', 'table_name', 'table2', 'table3', 'planned_notebooks', 'check_notebooks', 'plan_runs',
            'recorded_models', 'tables_from_results', 'reproduce', 'hard_negative_sides', 'gap_spec', 'gap_specs',
            'paired_delta', 'figure2_specs', 'chunk_groups', 'chunk_separation', 'separates']
 
@@ -168,17 +168,25 @@ def variant_settings(variant: str) -> dict:
     "AD-DRL's settings for a Table-3 variant ('full' is the default model, so Table 2's runs serve it)."
     return {} if variant == "full" else dict(variant=variant)
 
+def table_name(base: str, dataset: str, profile: str) -> str:
+    ("The file name of a profile's table: plain (`table2`) at the dataset's headline profile (the plan that lists the "
+     "dataset under `headline`: toys' is converge), and at every profile of a dataset without one; else with the "
+     "profile's name (`table2_quick`), so that a cheaper profile's tables never overwrite the headline's.")
+    heads = [p for p, plan in PROFILE_PLAN.items() if dataset in plan.get("headline", [])]
+    return base if not heads or profile in heads else f"{base}_{profile}"
+
 def table2(results: list[dict], dataset: str, profile: str, seeds, legacy: bool = False, out=None,
            unsupported: dict | None = None):    # model -> why it cannot run here: a row that says so
     "Table 2 from run results (fresh or records): aggregated, tested, formatted and saved; returns (table, t-test)."
     protocol = "legacy (selected on test)" if legacy else "clean (selected on validation)"
     agg = aggregate(results); sig = significance(results)
     table = format_table2(agg, sig, dataset, protocol, unsupported)
-    save_table(table, dataset, "table2" + ("_legacy" if legacy else ""), out,
+    save_table(table, dataset, table_name("table2" + ("_legacy" if legacy else ""), dataset, profile), out,
                meta=dict(profile=profile, seeds=list(seeds), protocol=protocol, ttest=sig))
     return table, sig
 
-def table3(by_variant: dict, dataset: str, profile: str, seeds, out=None) -> pd.DataFrame:
+def table3(by_variant: dict, dataset: str, profile: str, seeds, out=None,
+           missing=()) -> pd.DataFrame:   # variants without a run yet: a row that says so
     ("Table 3 from each variant's run results (a dict variant -> results): mean (± std over several seeds) and the "
      "two-tailed paired t-test over users of each variant against `full` (each user averaged over the seeds), saved.")
     rows = {}
@@ -193,8 +201,14 @@ def table3(by_variant: dict, dataset: str, profile: str, seeds, out=None) -> pd.
         if full is not None and v != "full":
             t = paired_ttest(user_seed_means(res)[0], full)
             rows[v].update({"t vs full": round(t["t"], 3), "p vs full": float(f"{t['p']:.3g}")})
-    table = pd.DataFrame(rows).T.rename_axis("variant")
-    save_table(table, dataset, "table3", out,
+    for v in missing:
+        paper = PAPER_TABLE3.get(dataset, {}).get(v)
+        rows[v] = {**{k: "not recorded yet" for k in ("recall@20", "ndcg@20", "ndcg_authors@20")},
+                   "paper Recall@20": paper[0] if paper else None, "paper NDCG@20": paper[1] if paper else None}
+    order = {v: i for i, v in enumerate(TABLE3_VARIANTS)}
+    table = pd.DataFrame(rows).T.rename_axis("variant").sort_index(key=lambda s: s.map(order).fillna(len(order)),
+                                                                   kind="stable")
+    save_table(table, dataset, table_name("table3", dataset, profile), out,
                meta=dict(profile=profile, seeds=list(seeds), protocol="clean (selected on validation)"))
     return table
 
@@ -265,20 +279,29 @@ def tables_from_results(dataset: str, profile: str = "quick", seeds=None,
     plan = PROFILE_PLAN[profile]; seeds = list(seeds or plan["seeds"]); records = load_records(dataset, results)
     where = results_dir(results) / dataset
     find = lambda model, s, **kw: find_record(RunSpec.make(dataset, model, profile, s, **kw), records, where)
-    chosen = table2_models(models or plan["models"])
+    chosen = table2_models(models or plan["models"]); missing = {}
     if not models:
         recorded = recorded_models(dataset, profile, seeds, records)
-        chosen = table2_models(chosen + [m for m in recorded if m not in chosen])
-        if set(chosen) | set(unsupported_models(dataset, "all", data_dir)) == set(all_models()):
+        every = plan["models"] == "all"    # the plan trains every model: one not recorded yet is a row saying so
+        chosen = recorded if every else table2_models(chosen + [m for m in recorded if m not in chosen])
+        gone = unsupported_models(dataset, "all", data_dir)
+        if every or set(chosen) | set(gone) == set(all_models()):
             chosen = table2_models("all")                          # every model it can run: name the others too
-    skip = unsupported_models(dataset, chosen, data_dir)
+        missing = {m: (f"not recorded yet on every seed at {profile}: `addrl reproduce --dataset {dataset} --profile "
+                       f"{profile} --models {m}` trains it") for m in chosen if m not in recorded and m not in gone}
+    skip = unsupported_models(dataset, chosen, data_dir) | missing
     t2, sig = table2([find(m, s) for m in chosen if m not in skip for s in seeds], dataset, profile, seeds, out=out,
                      unsupported=skip)
     used = seeds[:plan["ablation_seeds"]]
-    t3 = table3({v: [find("addrl", s, **variant_settings(v)) for s in used] for v in TABLE3_VARIANTS},
-                dataset, profile, used, out=out)
-    log(f"[from-results] {dataset}: Table 2 from {len(t2)} models x {len(seeds)} seeds, Table 3 from "
-        f"{len(TABLE3_VARIANTS)} variants x {len(used)} seeds, {len(records)} records read from {where}")
+    look = lambda v, s: find_record(RunSpec.make(dataset, "addrl", profile, s, **variant_settings(v)), records,
+                                    required=v == "full")    # a variant not trained yet is a row that says so
+    runs = {v: [look(v, s) for s in used] for v in TABLE3_VARIANTS}
+    absent = [v for v, rs in runs.items() if None in rs]
+    t3 = table3({v: rs for v, rs in runs.items() if v not in absent}, dataset, profile, used, out=out, missing=absent)
+    log(f"[from-results] {dataset}: Table 2 from {len(chosen) - len(skip)} models x {len(seeds)} seeds, Table 3 from "
+        f"{len(TABLE3_VARIANTS)} variants x {len(used)} seeds, {len(records)} records read from {where}"
+        + (f"; not recorded yet: {', '.join(missing)}" if missing else "")
+        + (f"; Table 3 variants not recorded yet: {', '.join(absent)}" if absent else ""))
     return dict(table2=t2, table3=t3, ttest=sig)
 
 def _execute(names, nbs, folder, params, log) -> dict:
