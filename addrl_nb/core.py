@@ -4,19 +4,20 @@
 
 # %% ../nbs/00_core.ipynb #338f0da9
 from __future__ import annotations
-import hashlib, json, os, random, platform, re, tempfile
+import hashlib, json, os, random, platform, re, subprocess, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 import numpy as np
 import pandas as pd
+import addrl_nb
 from . import __version__
 
 # %% auto #0
 __all__ = ['NAME_PATTERN', 'INTERACTION_COLUMNS', 'ITEM_COLUMNS', 'AddrlError', 'DataError', 'SettingError', 'require_file',
            'require_columns', 'data_dir', 'cache_dir', 'runs_dir', 'check_name', 'file_sha256', 'arrays_sha256',
-           'stable_hash', 'package_version', 'environment_info', 'atomic_write', 'write_json', 'read_json', 'RawData',
-           'seed_everything']
+           'stable_hash', 'package_version', 'source_hash', 'code_version', 'environment_info', 'atomic_write',
+           'write_json', 'read_json', 'RawData', 'seed_everything']
 
 # %% ../nbs/00_core.ipynb #a69c28ba
 class AddrlError(Exception):
@@ -104,11 +105,36 @@ def package_version() -> str:
     "The installed addrl_nb version."
     return __version__
 
+def source_hash(root=None) -> str:
+    "A hash of the package's source (every .py and .yaml under `root`, default the package) as it is on disk now."
+    root = Path(root or Path(addrl_nb.__file__).resolve().parent); h = hashlib.sha256()
+    for p in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".yaml") and "__pycache__" not in p.parts):
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+_SOURCE_AT_IMPORT = source_hash()   # the code this process loaded: a long-lived worker keeps it while the files change
+
+def code_version() -> dict:
+    ("The code this process runs: the hash of the package's source when it was imported, whether the files have "
+     "changed since (a long-lived worker keeps the old code), and, in a git checkout, its commit and whether the "
+     "package's files differ from it. With `changed_since_import` and `git_dirty` false, the commit is the code.")
+    out = dict(source=_SOURCE_AT_IMPORT, changed_since_import=source_hash() != _SOURCE_AT_IMPORT)
+    root = Path(addrl_nb.__file__).resolve().parents[1]
+    git = lambda *a: subprocess.run(["git", "-C", str(root), *a], capture_output=True, text=True, timeout=10)
+    try:   # only the checkout the package is imported from (an editable install), not a repository around a venv
+        top = git("rev-parse", "--show-toplevel")
+        if top.returncode == 0 and Path(top.stdout.strip()).resolve() == root:
+            changes = git("status", "--porcelain", "--", Path(addrl_nb.__file__).parent.name).stdout
+            out.update(git_commit=git("rev-parse", "HEAD").stdout.strip(), git_dirty=bool(changes.strip()))
+    except (OSError, subprocess.SubprocessError): pass    # no git here: the source hash alone names the code
+    return out
+
 def environment_info() -> dict:
-    ("Versions of Python, numpy, pandas and torch, the platform, torch's thread count and MKL's MKL_CBWR mode (on CPU "
-     "a run's numbers depend on the thread count unless MKL_CBWR=AUTO,STRICT): recorded beside every result.")
+    ("Versions of Python, numpy, pandas and torch, the platform, torch's thread count, MKL's MKL_CBWR mode (on CPU "
+     "a run's numbers depend on the thread count unless MKL_CBWR=AUTO,STRICT) and the code (`code_version`): "
+     "recorded beside every result.")
     import torch
-    return dict(addrl_nb=package_version(), python=platform.python_version(), numpy=np.__version__,
+    return dict(addrl_nb=package_version(), code=code_version(), python=platform.python_version(), numpy=np.__version__,
                 pandas=pd.__version__, torch=torch.__version__, platform=platform.platform(),
                 cuda=torch.cuda.is_available(), torch_threads=torch.get_num_threads(),
                 mkl_cbwr=os.environ.get("MKL_CBWR"))
