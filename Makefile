@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE ?= 1
 export ADDRL_DATA_DIR ?= $(abspath ../shared/data)
+export OMP_WAIT_POLICY ?= PASSIVE   # threads that wait without spinning: see addrl_nb/core.py (a busy machine, 70x)
 
 .PHONY: mpnet install demo test test-slow reproduce from-results export notebooks clean-nbs benchmark bench-peers
 

@@ -107,3 +107,41 @@ def test_committed_outputs_are_deterministic_text():
                 text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
                 if volatile.search(text): found.append(f"{p.name} cell {c.get('id')}: {volatile.search(text)[0]!r}")
     assert not found, f"volatile outputs (re-run tools/execute_notebooks.py): {found[:10]}"
+
+
+TORCH = ("torch", "transformers", "sentence_transformers")   # what loads torch's OpenMP when imported
+
+
+def imports_in_order(path: Path) -> list[str]:
+    "The module-level imports of `path` in order, each 'torch' or one of the package's modules."
+    tree, me = ast.parse(path.read_text()), module_name(path)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.Import): names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            names = [base]
+        else: continue
+        out += ["torch" if n.split(".")[0] in TORCH else n for n in names if n.split(".")[0] in TORCH + ("addrl_nb",)]
+    return out
+
+
+def test_core_is_imported_before_torch():
+    ("Importing any module runs addrl_nb.core before torch (directly or through another of the package's modules): core "
+     "sets OpenMP's wait policy, which OpenMP reads once, when torch loads it.")
+    order = {m: imports_in_order(p) for m, p in MODULES.items()}
+    memo = {}
+    def core_first(m):   # True: core runs first; False: torch does; None: neither is imported
+        if m == "addrl_nb.core": return True
+        if m not in memo:
+            memo[m] = None
+            for t in order.get(m, []):
+                found = False if t == "torch" else core_first(t)
+                if found is not None: memo[m] = found; break
+        return memo[m]
+    late = sorted(m for m in MODULES if core_first(m) is False)
+    assert not late, f"these modules import torch before addrl_nb.core (import core, or a module that does, first): {late}"

@@ -7,10 +7,10 @@ from __future__ import annotations
 from itertools import combinations
 import numpy as np
 import pandas as pd
+from .interface import Recommender, register_model, bpr_loss, ItemFeatures, CachedRepresentations
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .interface import Recommender, register_model, bpr_loss, ItemFeatures, CachedRepresentations
 from ..train.metrics import rank_topk
 
 # %% auto #0

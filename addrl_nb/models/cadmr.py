@@ -8,11 +8,11 @@ import math, warnings
 from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
+from .interface import Recommender, register_model, ItemFeatures
 import torch
 from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .interface import Recommender, register_model, ItemFeatures
 
 # %% auto #0
 __all__ = ['training_matrix', 'batch_rows', 'gaussian_tc', 'log_normal', 'mws_tc', 'FactorEncoder', 'product_of_experts',

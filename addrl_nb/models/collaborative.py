@@ -4,11 +4,11 @@
 
 # %% ../../nbs/10_baselines_cf.ipynb #c002
 from __future__ import annotations
+from .interface import (Recommender, register_model, bpr_loss, distance_correlation,  # noqa: F401
+                                      pairwise_distance_correlation)
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .interface import (Recommender, register_model, bpr_loss, distance_correlation,  # noqa: F401
-                                      pairwise_distance_correlation)
 from .graph import SparseGraph, GraphModel, light_propagate
 
 # %% auto #0

@@ -7,9 +7,9 @@ from __future__ import annotations
 import hashlib, logging, warnings
 from pathlib import Path
 import numpy as np
+from ..core import cache_dir, stable_hash, atomic_write
 import torch
 from torch import nn
-from ..core import cache_dir, stable_hash, atomic_write
 from .interface import Recommender, CachedRepresentations
 
 _log = logging.getLogger("addrl_nb")

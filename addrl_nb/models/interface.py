@@ -6,11 +6,11 @@
 from __future__ import annotations
 import importlib, pkgutil, re
 import numpy as np
+from ..core import SettingError, DataError
 import torch
 from torch import nn
 import torch.nn.functional as F
 import addrl_nb.models as models_package
-from ..core import SettingError, DataError
 
 # %% auto #0
 __all__ = ['MODELS', 'register_model', 'model_modules', 'get_model', 'all_models', 'Recommender', 'NegativeSampler', 'bpr_loss',

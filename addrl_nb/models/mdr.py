@@ -8,10 +8,10 @@ import re
 from collections import Counter
 import numpy as np
 import pandas as pd
+from .interface import Recommender, register_model, ItemFeatures, CachedRepresentations
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .interface import Recommender, register_model, ItemFeatures, CachedRepresentations
 
 # %% auto #0
 __all__ = ['ROLES', 'DEFAULT_ROLES', 'VARIANTS', 'attribute_roles', 'history_tensor', 'item_tokens', 'token_matrix',

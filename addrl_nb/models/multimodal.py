@@ -6,11 +6,11 @@
 from __future__ import annotations
 from itertools import combinations
 import numpy as np
+from .interface import (Recommender, register_model, bpr_loss, content_modalities,
+                                      distance_correlation, pairwise_distance_correlation)  # noqa: F401
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .interface import (Recommender, register_model, bpr_loss, content_modalities,
-                                      distance_correlation, pairwise_distance_correlation)  # noqa: F401
 from .interface import ItemFeatures, CachedRepresentations
 
 # %% auto #0

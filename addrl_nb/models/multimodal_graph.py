@@ -4,10 +4,10 @@
 
 # %% ../../nbs/11_baselines_mmgraph.ipynb #952dae8d
 from __future__ import annotations
+from ..core import DataError
 import torch
 from torch import nn
 import torch.nn.functional as F
-from ..core import DataError
 from .interface import register_model, bpr_loss, content_modalities, ItemFeatures
 from .graph import SparseGraph, GraphModel, light_propagate, segment_softmax
 

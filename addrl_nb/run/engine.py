@@ -9,10 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from ..core import AddrlError, SettingError, DataError, cache_dir, runs_dir, read_json, check_name
 import torch
 from tqdm.auto import tqdm
 import addrl_nb
-from ..core import AddrlError, SettingError, DataError, cache_dir, runs_dir, read_json, check_name
 from ..core import data_dir as data_dir_of
 from ..config import read_yaml, model_config
 from ..data.dataset import load_dataset, DataConfig
@@ -222,8 +222,9 @@ def execute(specs,                       # RunSpecs (duplicates run once)
 
 def _worker_env(data_dir) -> dict:
     ("What a Ray worker needs of the driver's environment: this package's and HF's settings, MKL's reproducibility "
-     "mode (MKL_CBWR), folders made absolute.")
-    env = {k: v for k, v in os.environ.items() if k.startswith(("ADDRL_", "HF_")) or k == "MKL_CBWR"}
+     "mode (MKL_CBWR), OpenMP's wait policy, folders made absolute.")
+    env = {k: v for k, v in os.environ.items()
+           if k.startswith(("ADDRL_", "HF_")) or k in ("MKL_CBWR", "OMP_WAIT_POLICY")}
     env["ADDRL_CACHE_DIR"] = str(cache_dir().resolve())
     if not data_dir: env["ADDRL_DATA_DIR"] = str(data_dir_of().resolve())
     return env

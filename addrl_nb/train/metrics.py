@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import os
 import numpy as np
 import pandas as pd
+from ..core import DataError
 import torch
 from tqdm.auto import tqdm
 from scipy import stats
-from ..core import DataError
 
 # %% auto #0
 __all__ = ['rank_topk', 'metrics_from_hits', 'release_free_memory', 'EvalResult', 'evaluate', 'paired_ttest']

@@ -10,10 +10,10 @@ from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import torch
-from tqdm.auto import tqdm
 from ..core import (AddrlError, DataError, SettingError, atomic_write, write_json, read_json, seed_everything,
                            stable_hash, environment_info, package_version, runs_dir, check_name)
+import torch
+from tqdm.auto import tqdm
 from .metrics import evaluate, EvalResult
 from ..data.dataset import summary
 from ..models.interface import NegativeSampler, get_model
