@@ -29,8 +29,10 @@ test-slow: install   # also the cells flagged `#| slow`: long real-data runs on 
 reproduce: install   # WORKERS=1: one run after another in this process; default: runs in parallel on a local Ray
 	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) $(if $(MODELS),--models $(MODELS)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
 
-from-results: install   # Tables 2 and 3 and the t-test from the committed run records in results/, training nothing
-	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) --profile $(or $(PROFILE),quick) --from-results $(if $(MODELS),--models $(MODELS))
+# Tables 2 and 3 and the t-test from the run records in results/, training nothing; PROFILE defaults to the
+# dataset's headline profile (toys: converge)
+from-results: install
+	$(VENV)/bin/addrl reproduce --dataset $(or $(DATASET),toys) $(if $(PROFILE),--profile $(PROFILE)) --from-results $(if $(MODELS),--models $(MODELS))
 
 notebooks: install   # execute the library notebooks in place (outputs committed); NB="04_metrics 08_addrl" for some
 	$(PY) tools/execute_notebooks.py --jobs 2 $(NB)

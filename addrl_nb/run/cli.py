@@ -14,7 +14,7 @@ from ..data.download import sources_table, fetch_source, format_sources, format_
 from ..models.interface import all_models
 from ..train.trainer import fit, make_train_config, model_settings, make_run_dir, TrainConfig, PROFILES
 from ..data.features import build_dataset_features, with_features, dataset_modalities
-from .experiments import reproduce, tables_from_results, figures_dir, check_notebooks
+from .experiments import reproduce, tables_from_results, figures_dir, check_notebooks, headline_profile
 from .engine import tune_model, results_dir
 
 # %% auto #0
@@ -152,6 +152,8 @@ def cmd_reproduce(args):
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else None
     models = None if args.models is None else "all" if args.models == "all" else args.models.split(",")
     notebooks = check_notebooks(args.notebooks.split(",")) if args.notebooks else None
+    if args.profile is None:   # rebuilding from records defaults to the tables the dataset commits (toys: converge)
+        args.profile = (headline_profile(check_name(args.dataset)) if args.from_results else None) or "quick"
     if args.from_results:
         tables_from_results(check_name(args.dataset), args.profile, seeds, models, args.results_dir, args.out_dir,
                             data_dir=args.data_dir)
@@ -255,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", parents=[common], help="the main job on the planted dataset")
     r = sub.add_parser("reproduce", parents=[common],
                        help="regenerate every table and figure for a dataset (papermill)")
-    r.add_argument("--dataset", required=True); r.add_argument("--profile", default="quick", choices=list(PROFILES))
+    r.add_argument("--dataset", required=True)
+    r.add_argument("--profile", choices=list(PROFILES),
+                   help="default quick; with --from-results, the dataset's headline profile (toys: converge)")
     r.add_argument("--seeds", help="comma-separated seeds (default: the profile's, 3 for quick, 5 for paper)")
     r.add_argument("--device", default="cpu")
     r.add_argument("--models", help="'all' or comma-separated models for Table 2 (default: "

@@ -23,9 +23,9 @@ __all__ = ['PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_NAMES', 'TABLE3_VARIANTS', 'EX
            'MODEL_NOTEBOOKS', 'GAP_ROWS', 'AUTHORS_SETTINGS', 'GAIN_STEPS', 'HARD_NEG_MODELS', 'FIGURE2_SETTINGS',
            'FIGURE2_TARGET', 'figures_dir', 'save_figure', 'save_table', 'run_models', 'per_user', 'aggregate',
            'user_seed_means', 'significance', 'format_table2', 'table2_models', 'unsupported_models',
-           'variant_settings', 'table_name', 'table2', 'table3', 'planned_notebooks', 'check_notebooks', 'plan_runs',
-           'recorded_models', 'tables_from_results', 'reproduce', 'hard_negative_sides', 'gap_spec', 'gap_specs',
-           'paired_delta', 'figure2_specs', 'chunk_groups', 'chunk_separation', 'separates']
+           'variant_settings', 'headline_profile', 'table_name', 'table2', 'table3', 'planned_notebooks',
+           'check_notebooks', 'plan_runs', 'recorded_models', 'tables_from_results', 'reproduce', 'hard_negative_sides',
+           'gap_spec', 'gap_specs', 'paired_delta', 'figure2_specs', 'chunk_groups', 'chunk_separation', 'separates']
 
 # %% ../../nbs/30_experiments.ipynb #f21707e2
 PAPER_TABLE2 = {  # dataset -> model -> (Recall@20, NDCG@20 as the authors compute it)
@@ -168,12 +168,16 @@ def variant_settings(variant: str) -> dict:
     "AD-DRL's settings for a Table-3 variant ('full' is the default model, so Table 2's runs serve it)."
     return {} if variant == "full" else dict(variant=variant)
 
+def headline_profile(dataset: str) -> str | None:
+    "The profile whose plan lists `dataset` under `headline` (toys: converge), or None."
+    return next((p for p, plan in PROFILE_PLAN.items() if dataset in plan.get("headline", [])), None)
+
 def table_name(base: str, dataset: str, profile: str) -> str:
-    ("The file name of a profile's table: plain (`table2`) at the dataset's headline profile (the plan that lists the "
-     "dataset under `headline`: toys' is converge), and at every profile of a dataset without one; else with the "
-     "profile's name (`table2_quick`), so that a cheaper profile's tables never overwrite the headline's.")
-    heads = [p for p, plan in PROFILE_PLAN.items() if dataset in plan.get("headline", [])]
-    return base if not heads or profile in heads else f"{base}_{profile}"
+    ("The file name of a profile's table: plain (`table2`) at the dataset's headline profile, and at every profile of "
+     "a dataset without one; else with the profile's name (`table2_quick`), so that a cheaper profile's tables never "
+     "overwrite the headline's.")
+    head = headline_profile(dataset)
+    return base if head in (None, profile) else f"{base}_{profile}"
 
 def table2(results: list[dict], dataset: str, profile: str, seeds, legacy: bool = False, out=None,
            unsupported: dict | None = None):    # model -> why it cannot run here: a row that says so
