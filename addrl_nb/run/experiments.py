@@ -282,7 +282,8 @@ def tables_from_results(dataset: str, profile: str = "quick", seeds=None,
      "Without `models`, a model trained beyond the plan (`reproduce --models all`) keeps its row.")
     plan = PROFILE_PLAN[profile]; seeds = list(seeds or plan["seeds"]); records = load_records(dataset, results)
     where = results_dir(results) / dataset
-    find = lambda model, s, **kw: find_record(RunSpec.make(dataset, model, profile, s, **kw), records, where)
+    find = lambda model, s, required=True, **kw: find_record(RunSpec.make(dataset, model, profile, s, **kw), records,
+                                                             where, required)
     chosen = table2_models(models or plan["models"]); missing = {}
     if not models:
         recorded = recorded_models(dataset, profile, seeds, records)
@@ -297,9 +298,8 @@ def tables_from_results(dataset: str, profile: str = "quick", seeds=None,
     t2, sig = table2([find(m, s) for m in chosen if m not in skip for s in seeds], dataset, profile, seeds, out=out,
                      unsupported=skip)
     used = seeds[:plan["ablation_seeds"]]
-    look = lambda v, s: find_record(RunSpec.make(dataset, "addrl", profile, s, **variant_settings(v)), records,
-                                    required=v == "full")    # a variant not trained yet is a row that says so
-    runs = {v: [look(v, s) for s in used] for v in TABLE3_VARIANTS}
+    # a variant not trained yet is a row that says so; only `full` (Table 2's AD-DRL) must be there
+    runs = {v: [find("addrl", s, required=v == "full", **variant_settings(v)) for s in used] for v in TABLE3_VARIANTS}
     absent = [v for v, rs in runs.items() if None in rs]
     t3 = table3({v: rs for v, rs in runs.items() if v not in absent}, dataset, profile, used, out=out, missing=absent)
     log(f"[from-results] {dataset}: Table 2 from {len(chosen) - len(skip)} models x {len(seeds)} seeds, Table 3 from "
